@@ -1,0 +1,210 @@
+package analyzer
+
+import (
+	"fmt"
+	"image"
+	"unsafe"
+
+	"gocv.io/x/gocv"
+
+	"github.com/matthan/matthan/ingest/decode"
+	"github.com/matthan/matthan/models"
+)
+
+// wrapCacheSize is how many frame buffers keep their OpenCV header between
+// calls: a pipeline circulates 3 buffers, so steady state creates none.
+const wrapCacheSize = 4
+
+// Preprocessor turns BGR24 frames into a model's input tensor: resize
+// keeping the aspect ratio (bilinear), letterbox padding, channel order and
+// value = (pixel × scale − mean) / std, in NCHW float32. Buffers and Mats are
+// reused, so a stream of frames of one size allocates nothing after the
+// first. It is not safe for concurrent use (one per pipeline); Close frees
+// its C memory.
+type Preprocessor struct {
+	spec models.InputSpec
+
+	// lut[c][v] is the tensor value of model channel c for a pixel byte v;
+	// src[c] is the BGR byte (0 B, 1 G, 2 R) feeding model channel c.
+	lut [3][256]float32
+	src [3]int
+
+	buf     []float32  // the NCHW tensor returned by Tensor
+	fit     models.Fit // geometry the padding of buf was written for
+	resized gocv.Mat   // the frame at the letterboxed size
+	staging gocv.Mat   // a packed copy of frames whose rows have padding
+	wraps   [wrapCacheSize]frameWrap
+	next    int // wraps slot to replace next
+}
+
+// frameWrap is an OpenCV header over a frame's Go pixel buffer (no copy).
+type frameWrap struct {
+	pix  *byte
+	w, h int
+	mat  gocv.Mat
+}
+
+// NewPreprocessor returns a preprocessor for the given model input.
+func NewPreprocessor(spec models.InputSpec) (*Preprocessor, error) {
+	switch {
+	case spec.Width <= 0 || spec.Height <= 0:
+		return nil, fmt.Errorf("preprocessor: input size %d×%d must be positive", spec.Width, spec.Height)
+	case spec.Layout != models.LayoutNCHW:
+		return nil, fmt.Errorf("preprocessor: input layout %q unsupported, want %s", spec.Layout, models.LayoutNCHW)
+	case spec.Color != models.BGR && spec.Color != models.RGB:
+		return nil, fmt.Errorf("preprocessor: input color %q unsupported, want %s or %s", spec.Color, models.BGR, models.RGB)
+	case spec.Letterbox.Pad < 0 || spec.Letterbox.Pad > 255:
+		return nil, fmt.Errorf("preprocessor: letterbox pad %d is not a grey level 0–255", spec.Letterbox.Pad)
+	case !(spec.Scale > 0):
+		return nil, fmt.Errorf("preprocessor: input scale %g must be > 0", spec.Scale)
+	}
+	p := &Preprocessor{
+		spec:    spec,
+		buf:     make([]float32, 3*spec.Width*spec.Height),
+		resized: gocv.NewMat(),
+		staging: gocv.NewMat(),
+	}
+	p.src = [3]int{0, 1, 2}
+	if spec.Color == models.RGB {
+		p.src = [3]int{2, 1, 0}
+	}
+	for c := range 3 {
+		if !(spec.Std[c] > 0) {
+			p.Close()
+			return nil, fmt.Errorf("preprocessor: input std[%d] %g must be > 0", c, spec.Std[c])
+		}
+		for v := range 256 {
+			p.lut[c][v] = (float32(v)*spec.Scale - spec.Mean[c]) / spec.Std[c]
+		}
+	}
+	return p, nil
+}
+
+// Tensor converts f (BGR24) into the model input and returns it with the
+// letterbox that maps model pixels back to f. The returned slice is reused:
+// it is valid until the next call of Tensor or Close.
+func (p *Preprocessor) Tensor(f *decode.Frame) ([]float32, models.Letterbox, error) {
+	if f == nil || f.Width <= 0 || f.Height <= 0 || f.Stride < 3*f.Width ||
+		len(f.Pix) < (f.Height-1)*f.Stride+3*f.Width {
+		return nil, models.Letterbox{}, fmt.Errorf("preprocess: %s", describeBadFrame(f))
+	}
+	src, err := p.frameMat(f)
+	if err != nil {
+		return nil, models.Letterbox{}, err
+	}
+	fit := p.spec.Fit(f.Width, f.Height)
+	img := src
+	if fit.Width != f.Width || fit.Height != f.Height {
+		gocv.Resize(*src, &p.resized, image.Pt(fit.Width, fit.Height), 0, 0, gocv.InterpolationLinear)
+		img = &p.resized
+	}
+	pix, err := img.DataPtrUint8()
+	if err != nil {
+		return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame: %w", err)
+	}
+	if len(pix) < 3*fit.Width*fit.Height {
+		return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame has %d bytes, want %d", len(pix), 3*fit.Width*fit.Height)
+	}
+	if fit != p.fit {
+		p.pad()
+		p.fit = fit
+	}
+	p.fill(pix, fit)
+	return p.buf, fit.Letterbox, nil
+}
+
+// frameMat returns an OpenCV view of f: a cached header over f.Pix when the
+// rows are packed, else a packed copy in p.staging.
+func (p *Preprocessor) frameMat(f *decode.Frame) (*gocv.Mat, error) {
+	if f.Stride != 3*f.Width || len(f.Pix) < f.Stride*f.Height {
+		if p.staging.Rows() != f.Height || p.staging.Cols() != f.Width || p.staging.Type() != gocv.MatTypeCV8UC3 {
+			p.staging.Close()
+			p.staging = gocv.NewMatWithSize(f.Height, f.Width, gocv.MatTypeCV8UC3)
+		}
+		dst, err := p.staging.DataPtrUint8()
+		if err != nil {
+			return nil, fmt.Errorf("preprocess: staging copy: %w", err)
+		}
+		row := 3 * f.Width
+		for y := range f.Height {
+			copy(dst[y*row:(y+1)*row], f.Pix[y*f.Stride:y*f.Stride+row])
+		}
+		return &p.staging, nil
+	}
+	key := unsafe.SliceData(f.Pix)
+	for i := range p.wraps {
+		w := &p.wraps[i]
+		if w.pix == key && w.w == f.Width && w.h == f.Height {
+			return &w.mat, nil
+		}
+	}
+	m, err := gocv.NewMatFromBytes(f.Height, f.Width, gocv.MatTypeCV8UC3, f.Pix[:f.Stride*f.Height])
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: wrap %d×%d frame: %w", f.Width, f.Height, err)
+	}
+	w := &p.wraps[p.next]
+	p.next = (p.next + 1) % len(p.wraps)
+	if w.pix != nil {
+		w.mat.Close()
+	}
+	*w = frameWrap{pix: key, w: f.Width, h: f.Height, mat: m}
+	return &w.mat, nil
+}
+
+// pad fills the whole tensor with the padding value of each channel; fill
+// then overwrites the image area. Needed only when the geometry changes.
+func (p *Preprocessor) pad() {
+	plane := p.spec.Width * p.spec.Height
+	for c := range 3 {
+		v := p.lut[c][p.spec.Letterbox.Pad]
+		ch := p.buf[c*plane : (c+1)*plane]
+		for i := range ch {
+			ch[i] = v
+		}
+	}
+}
+
+// fill writes the packed BGR24 image pix (fit.Width×fit.Height) into the
+// tensor at (fit.X, fit.Y), converting each byte through the tables.
+func (p *Preprocessor) fill(pix []byte, fit models.Fit) {
+	plane := p.spec.Width * p.spec.Height
+	c0 := p.buf[:plane]
+	c1 := p.buf[plane : 2*plane]
+	c2 := p.buf[2*plane : 3*plane]
+	l0, l1, l2 := &p.lut[0], &p.lut[1], &p.lut[2]
+	s0, s1, s2 := p.src[0], p.src[1], p.src[2]
+	row := 3 * fit.Width
+	for y := range fit.Height {
+		in := pix[y*row : (y+1)*row]
+		o := (fit.Y+y)*p.spec.Width + fit.X
+		d0, d1, d2 := c0[o:o+fit.Width], c1[o:o+fit.Width], c2[o:o+fit.Width]
+		for x := range fit.Width {
+			px := in[3*x : 3*x+3]
+			d0[x] = l0[px[s0]]
+			d1[x] = l1[px[s1]]
+			d2[x] = l2[px[s2]]
+		}
+	}
+}
+
+// Close frees the OpenCV memory. The preprocessor must not be used after.
+func (p *Preprocessor) Close() error {
+	p.resized.Close()
+	p.staging.Close()
+	for i := range p.wraps {
+		if p.wraps[i].pix != nil {
+			p.wraps[i].mat.Close()
+		}
+		p.wraps[i] = frameWrap{}
+	}
+	p.buf = nil
+	return nil
+}
+
+func describeBadFrame(f *decode.Frame) string {
+	if f == nil {
+		return "nil frame"
+	}
+	return fmt.Sprintf("frame %d×%d with stride %d and %d bytes is not BGR24 (need stride ≥ %d and ≥ %d bytes)",
+		f.Width, f.Height, f.Stride, len(f.Pix), 3*f.Width, max(0, (f.Height-1)*f.Stride+3*f.Width))
+}

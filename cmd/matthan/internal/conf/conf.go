@@ -1,0 +1,315 @@
+package conf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MinRetention is the shortest evidence retention the engine accepts:
+// recordings are kept at least 30 days (regulation R-11.3).
+const MinRetention = 30 * 24 * time.Hour
+
+// Config is everything the engine needs to run. The zero value is not
+// usable; start from Default.
+type Config struct {
+	// Data is the folder for recordings, the embedded analytics store and
+	// other state. Defaults to ./var.
+	Data string `yaml:"data"`
+	// Listen is the HTTP address of the API. Defaults to :8080.
+	Listen string `yaml:"listen"`
+	// Node names this engine in events. Defaults to the host name.
+	Node string `yaml:"node"`
+
+	Runtime    Runtime    `yaml:"runtime"`
+	Detector   Detector   `yaml:"detector"`
+	Analysis   Analysis   `yaml:"analysis"`
+	Recording  Recording  `yaml:"recording"`
+	Kafka      Kafka      `yaml:"kafka"`
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	Cameras    []Camera   `yaml:"cameras"`
+}
+
+// Runtime locates the shared libraries loaded at run time.
+type Runtime struct {
+	// ONNXRuntime is the path of libonnxruntime.so. Defaults to
+	// MATTHAN_ONNXRUNTIME_LIB or the copy installed by "make deps".
+	ONNXRuntime string `yaml:"onnxruntime"`
+	// CHDB is the path of libchdb.so. Defaults to MATTHAN_CHDB_LIB or the
+	// copy installed by "make deps".
+	CHDB string `yaml:"chdb"`
+}
+
+// Detector chooses the object detection model.
+type Detector struct {
+	// Model is the name of a manifest in models/zoo. Defaults to yolox_nano.
+	Model string `yaml:"model"`
+	// ModelsDir holds the model files. Defaults to MATTHAN_MODELS_DIR or
+	// the folder filled by "make deps".
+	ModelsDir string `yaml:"models_dir"`
+	// Threshold is the minimum confidence kept; 0 uses the manifest's.
+	Threshold float64 `yaml:"threshold"`
+	// Threads is ONNX Runtime's intra-op thread count. Defaults to 1.
+	Threads int `yaml:"threads"`
+}
+
+// Analysis sets how often frames are analysed.
+type Analysis struct {
+	// FPS is the number of frames per second of capture time analysed per
+	// camera. Defaults to 2.
+	FPS float64 `yaml:"fps"`
+	// EventInterval is the shortest time between two detection summaries of
+	// one camera. Defaults to 1s.
+	EventInterval Duration `yaml:"event_interval"`
+}
+
+// Recording sets the evidence recorder.
+type Recording struct {
+	// Segment is the length of one recording file. Defaults to 60s.
+	Segment Duration `yaml:"segment"`
+	// Part is how much video is written (and synced) at a time, so a crash
+	// loses at most one part. Defaults to 1s.
+	Part Duration `yaml:"part"`
+	// Retention is how long recordings and events are kept. Defaults to 30d
+	// and may not be shorter (R-11.3).
+	Retention Duration `yaml:"retention"`
+}
+
+// Kafka configures the event stream. No brokers means Kafka is off.
+type Kafka struct {
+	Brokers []string `yaml:"brokers"`
+}
+
+// ClickHouse configures the analytics store. No DSN means the embedded
+// engine (chDB) with its data under Data.
+type ClickHouse struct {
+	DSN string `yaml:"dsn"`
+}
+
+// Camera is one camera the engine pulls.
+type Camera struct {
+	// ID names the camera in events, recordings and the API
+	// (letters, digits, '-', '_').
+	ID string `yaml:"id"`
+	// Name is the human-readable name.
+	Name string `yaml:"name"`
+	// URL is the RTSP address, possibly with credentials. It is a secret:
+	// never logged or returned by the API.
+	URL string `yaml:"url"`
+	// Transport is "tcp" (default), "udp" or "auto".
+	Transport string `yaml:"transport"`
+	// SystemID is the camera system the camera belongs to.
+	SystemID string `yaml:"system"`
+}
+
+// Default returns the embedded defaults: everything under ./var, API on
+// :8080, YOLOX-Nano at 2 fps, embedded ClickHouse, Kafka off, no cameras.
+func Default() Config {
+	node, _ := os.Hostname()
+	if node == "" {
+		node = "matthan"
+	}
+	return Config{
+		Data:   "var",
+		Listen: ":8080",
+		Node:   node,
+		Detector: Detector{
+			Model:   "yolox_nano",
+			Threads: 1,
+		},
+		Analysis: Analysis{
+			FPS:           2,
+			EventInterval: Duration(time.Second),
+		},
+		Recording: Recording{
+			Segment:   Duration(60 * time.Second),
+			Part:      Duration(time.Second),
+			Retention: Duration(MinRetention),
+		},
+	}
+}
+
+// Load reads a YAML file over the defaults, then applies MATTHAN_* environment
+// variables. Unknown keys are errors. It does not validate; call Validate.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		if err := c.parse(b); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(os.LookupEnv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) parse(b []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return explainYAML(err)
+	}
+	return nil
+}
+
+// explainYAML turns the YAML decoder's messages into ones that name the key.
+func explainYAML(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			m = strings.Replace(m, "not found in type conf.", "is not a known key in ", 1)
+			msgs[i] = m
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return err
+}
+
+// applyEnv overrides settings from the environment (lookup is os.LookupEnv
+// in production; tests pass their own).
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	str := map[string]*string{
+		"MATTHAN_DATA":            &c.Data,
+		"MATTHAN_LISTEN":          &c.Listen,
+		"MATTHAN_NODE":            &c.Node,
+		"MATTHAN_ONNXRUNTIME_LIB": &c.Runtime.ONNXRuntime,
+		"MATTHAN_CHDB_LIB":        &c.Runtime.CHDB,
+		"MATTHAN_MODELS_DIR":      &c.Detector.ModelsDir,
+		"MATTHAN_MODEL":           &c.Detector.Model,
+	}
+	for k, p := range str {
+		if v, ok := lookup(k); ok && v != "" {
+			*p = v
+		}
+	}
+	if v, ok := lookup("MATTHAN_KAFKA"); ok && v != "" {
+		c.Kafka.Brokers = SplitList(v)
+	}
+	if v, ok := lookup("MATTHAN_ANALYSIS_FPS"); ok && v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("MATTHAN_ANALYSIS_FPS: %q is not a number", v)
+		}
+		c.Analysis.FPS = f
+	}
+	return nil
+}
+
+// SplitList splits a comma-separated list, dropping empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseCameraFlag parses the -camera flag's "ID=RTSP_URL".
+func ParseCameraFlag(s string) (Camera, error) {
+	id, u, ok := strings.Cut(s, "=")
+	if !ok || id == "" || u == "" {
+		return Camera{}, errors.New("-camera: expected ID=RTSP_URL")
+	}
+	return Camera{ID: id, URL: u}, nil
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// Validate checks every setting; the error lists each problem with its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if c.Data == "" {
+		bad("data", "must name a folder")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not a host:port address", c.Listen)
+	}
+	if c.Detector.Model == "" {
+		bad("detector.model", "must name a model manifest (e.g. yolox_nano)")
+	}
+	if c.Detector.Threshold < 0 || c.Detector.Threshold >= 1 {
+		bad("detector.threshold", "%v is outside [0, 1)", c.Detector.Threshold)
+	}
+	if c.Detector.Threads < 1 || c.Detector.Threads > 64 {
+		bad("detector.threads", "%d is outside 1..64", c.Detector.Threads)
+	}
+	if c.Analysis.FPS <= 0 || c.Analysis.FPS > 60 {
+		bad("analysis.fps", "%v is outside (0, 60]", c.Analysis.FPS)
+	}
+	if c.Analysis.EventInterval.D() < 0 {
+		bad("analysis.event_interval", "must not be negative")
+	}
+	if c.Recording.Segment.D() < time.Second || c.Recording.Segment.D() > time.Hour {
+		bad("recording.segment", "%v is outside 1s..1h", c.Recording.Segment.D())
+	}
+	if c.Recording.Part.D() < 100*time.Millisecond || c.Recording.Part.D() > c.Recording.Segment.D() {
+		bad("recording.part", "%v must be between 100ms and recording.segment", c.Recording.Part.D())
+	}
+	if c.Recording.Retention.D() < MinRetention {
+		bad("recording.retention", "%v is shorter than 30 days: the regulation requires recordings to be kept at least 30 days (R-11.3)", c.Recording.Retention.D())
+	}
+	for i, b := range c.Kafka.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			bad(fmt.Sprintf("kafka.brokers[%d]", i), "%q is not a host:port address", b)
+		}
+	}
+	if c.ClickHouse.DSN != "" {
+		if u, err := url.Parse(c.ClickHouse.DSN); err != nil || (u.Scheme != "clickhouse" && u.Scheme != "tcp") {
+			bad("clickhouse.dsn", "expected clickhouse://user:password@host:9000/database")
+		}
+	}
+	seen := map[string]bool{}
+	for i, cam := range c.Cameras {
+		key := fmt.Sprintf("cameras[%d]", i)
+		if !idPattern.MatchString(cam.ID) {
+			bad(key+".id", "%q must be 1-64 letters, digits, '-' or '_'", cam.ID)
+		} else if seen[cam.ID] {
+			bad(key+".id", "%q is used by another camera", cam.ID)
+		}
+		seen[cam.ID] = true
+		if u, err := url.Parse(cam.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
+			// Never echo the URL: it may hold credentials.
+			bad(key+".url", "must be an rtsp:// or rtsps:// URL with a host")
+		}
+		switch cam.Transport {
+		case "", "tcp", "udp", "auto":
+		default:
+			bad(key+".transport", "%q must be tcp, udp or auto", cam.Transport)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RedactURL removes the user information from a URL so it can be shown.
+// Text that does not parse as a URL is replaced entirely.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<invalid url>"
+	}
+	if u.User != nil {
+		u.User = url.User("***")
+	}
+	return u.String()
+}

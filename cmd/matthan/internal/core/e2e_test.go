@@ -1,0 +1,317 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matthan/matthan/cmd/matthan/internal/conf"
+	"github.com/matthan/matthan/ingest/camsim"
+	"github.com/matthan/matthan/ingest/record"
+	"github.com/matthan/matthan/sink"
+	"github.com/matthan/matthan/sink/clickhouse"
+)
+
+// repoRoot walks up from the test's folder to the folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test folder")
+		}
+		dir = parent
+	}
+}
+
+// envPath returns $name, else the default under the repo's .deps, and fails
+// the test when the file is missing.
+func envPath(t *testing.T, name, rel string) string {
+	t.Helper()
+	p := os.Getenv(name)
+	if p == "" {
+		p = filepath.Join(repoRoot(t), ".deps", rel)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s not found (%v): run \"make deps\" or set %s", rel, err, name)
+	}
+	return p
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestEndToEnd runs the whole flow on real parts: camsim streams a real
+// traffic clip over loopback RTSP; the engine records it, detects objects
+// with YOLOX-Nano in ONNX Runtime and sends events to the real Kafka broker
+// and the embedded ClickHouse engine (chDB).
+func TestEndToEnd(t *testing.T) {
+	brokers := os.Getenv("MATTHAN_KAFKA_BROKERS")
+	if brokers == "" {
+		t.Fatal("MATTHAN_KAFKA_BROKERS is not set: run the tests with \"make test\" (it starts a Kafka broker), " +
+			"or \"make kafka-up\" and MATTHAN_KAFKA_BROKERS=127.0.0.1:9092")
+	}
+	for _, tool := range []string{"ffprobe", "kcat"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: run \"make deps\"", tool)
+		}
+	}
+	clip := filepath.Join(envPath(t, "MATTHAN_VIDEO_DIR", "video"), "traffic_intersection_signals_cctv_day.mp4")
+	const runFor = 20 * time.Second
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// The camera.
+	rtspPort := freePort(t)
+	sim := &camsim.Server{Listen: fmt.Sprintf("127.0.0.1:%d", rtspPort), Files: []string{clip}}
+	simCtx, stopSim := context.WithCancel(ctx)
+	simDone := make(chan error, 1)
+	go func() { simDone <- sim.Run(simCtx) }()
+	defer func() { stopSim(); <-simDone }()
+
+	// The engine.
+	camID := fmt.Sprintf("e2e-%d", time.Now().UnixNano()%1_000_000_000)
+	cfg := conf.Default()
+	cfg.Data = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Node = "e2e"
+	cfg.Runtime.ONNXRuntime = envPath(t, "MATTHAN_ONNXRUNTIME_LIB", "lib/libonnxruntime.so.1")
+	cfg.Runtime.CHDB = envPath(t, "MATTHAN_CHDB_LIB", "lib/libchdb.so")
+	cfg.Detector.ModelsDir = envPath(t, "MATTHAN_MODELS_DIR", "models")
+	cfg.Analysis.FPS = 2
+	cfg.Recording.Segment = conf.Duration(5 * time.Second)
+	cfg.Kafka.Brokers = conf.SplitList(brokers)
+	cfg.Cameras = []conf.Camera{{ID: camID, URL: fmt.Sprintf("rtsp://127.0.0.1:%d/traffic_intersection_signals_cctv_day", rtspPort)}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	apiAddr := make(chan string, 1)
+	engine := &Engine{
+		Config:   cfg,
+		Logger:   slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, nil)),
+		APIReady: func(addr string) { apiAddr <- addr },
+	}
+	engineCtx, stopEngine := context.WithCancel(ctx)
+	engineDone := make(chan error, 1)
+	start := time.Now()
+	go func() { engineDone <- engine.Run(engineCtx) }()
+	var base string
+	select {
+	case addr := <-apiAddr:
+		base = "http://" + addr
+	case err := <-engineDone:
+		t.Fatalf("engine stopped at start: %v\n%s", err, logs.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatal("engine did not start its API in 2 minutes")
+	}
+
+	time.Sleep(runFor - time.Since(start))
+
+	// (4) /metrics shows frames decoded, inferred and dropped for the camera.
+	metrics := httpGet(t, base+"/metrics")
+	for _, name := range []string{"matthan_frames_decoded_total", "matthan_frames_inferred_total"} {
+		v := metricValue(metrics, name, `camera="`+camID+`"`)
+		if v <= 0 {
+			t.Errorf("%s for %s = %v, want > 0", name, camID, v)
+		}
+	}
+	if v := metricValue(metrics, "matthan_frames_dropped_total", `camera="`+camID+`"`); v < 0 {
+		t.Errorf("/metrics has no matthan_frames_dropped_total for %s", camID)
+	}
+	var cams struct {
+		Cameras []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		} `json:"cameras"`
+	}
+	if err := json.Unmarshal([]byte(httpGet(t, base+"/api/v1/cameras")), &cams); err != nil {
+		t.Fatal(err)
+	}
+	if len(cams.Cameras) != 1 || cams.Cameras[0].State != "online" {
+		t.Errorf("cameras = %+v, want one online camera", cams.Cameras)
+	}
+
+	stopEngine()
+	stopped := time.Now()
+	if err := <-engineDone; err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	if strings.Contains(logs.String(), "rtsp://") {
+		t.Errorf("a camera URL reached the logs")
+	}
+
+	// (1) The recorded segments play, cover the run without gaps over one
+	// GOP (4.27 s in this clip), and add up to the wall time within 2 s.
+	segs, err := record.ReadIndex(filepath.Join(cfg.Data, "recordings"), camID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 2 {
+		t.Fatalf("%d segments recorded, want at least 2 of 5 s in %v", len(segs), runFor)
+	}
+	const gop = 4267 * time.Millisecond
+	var total time.Duration
+	for i, s := range segs {
+		path := filepath.Join(cfg.Data, "recordings", camID, s.Path)
+		d := probeDuration(t, path)
+		total += d
+		if i > 0 {
+			if gap := s.Start.Sub(segs[i-1].End); gap > gop || gap < -gop {
+				t.Errorf("segment %d starts %v after the previous one ends", i, gap)
+			}
+		}
+	}
+	recorded := segs[len(segs)-1].End.Sub(segs[0].Start)
+	if diff := (total - recorded).Abs(); diff > 2*time.Second {
+		t.Errorf("segments hold %v of video but span %v of wall time", total, recorded)
+	}
+	// The recording starts after connecting and the first keyframe, so it
+	// covers the run from then until stop.
+	if wall := stopped.Sub(segs[0].Start); (wall - recorded).Abs() > 2*time.Second {
+		t.Errorf("recording spans %v, wall time since its start is %v", recorded, wall)
+	}
+
+	// (2) cars are detected, and the events are in ClickHouse.
+	backend, err := clickhouse.OpenEmbedded(filepath.Join(cfg.Data, "clickhouse"), cfg.Runtime.CHDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	store := &clickhouse.Store{Backend: backend, Retention: cfg.Recording.Retention.D()}
+	stored, err := store.Recent(ctx, camID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cars := 0
+	storedIDs := map[string]bool{}
+	for _, ev := range stored {
+		storedIDs[ev.ID] = true
+		cars += ev.Counts["car"]
+	}
+	if len(stored) < 5 || cars == 0 {
+		t.Fatalf("ClickHouse has %d events with %d cars for %s; want cars in most of ~%v of traffic", len(stored), cars, camID, runFor)
+	}
+
+	// (3) An independent Kafka client reads the same events.
+	fromKafka := kcatEvents(t, brokers, "matthan.detections", camID)
+	if len(fromKafka) == 0 {
+		t.Fatal("kcat read no events for the camera")
+	}
+	var kafkaIDs []string
+	for _, ev := range fromKafka {
+		kafkaIDs = append(kafkaIDs, ev.ID)
+		if !storedIDs[ev.ID] {
+			t.Errorf("event %s is in Kafka but not in ClickHouse", ev.ID)
+		}
+	}
+	for id := range storedIDs {
+		if !slices.Contains(kafkaIDs, id) {
+			t.Errorf("event %s is in ClickHouse but not in Kafka", id)
+		}
+	}
+	t.Logf("%d segments, %v recorded over %v; %d events (%d cars counted) in ClickHouse and Kafka",
+		len(segs), total.Round(time.Millisecond), recorded.Round(time.Millisecond), len(stored), cars)
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return string(b)
+}
+
+// metricValue finds the sample of a metric whose labels contain label.
+func metricValue(text, name, label string) float64 {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, name+"{") && strings.Contains(line, label) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			return v
+		}
+	}
+	return -1
+}
+
+func probeDuration(t *testing.T, path string) time.Duration {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v: %s", path, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("ffprobe %s reports errors: %s", path, out)
+	}
+	sec, err := strconv.ParseFloat(lines[0], 64)
+	if err != nil {
+		t.Fatalf("ffprobe %s: duration %q", path, lines[0])
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
+// kcatEvents reads a topic from the start with kcat and returns the events
+// keyed by the camera.
+func kcatEvents(t *testing.T, brokers, topic, camera string) []sink.Event {
+	t.Helper()
+	out, err := exec.Command("kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q",
+		"-f", "%k\t%h\t%s\n").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat: %v: %s", err, out)
+	}
+	var evs []sink.Event
+	for _, line := range strings.Split(string(out), "\n") {
+		key, rest, ok := strings.Cut(line, "\t")
+		if !ok || key != camera {
+			continue
+		}
+		headers, payload, _ := strings.Cut(rest, "\t")
+		if !strings.Contains(headers, "type=detection.summary") {
+			t.Errorf("message headers %q lack type=detection.summary", headers)
+		}
+		var ev sink.Event
+		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+			t.Fatalf("kcat payload is not an event: %v: %q", err, payload)
+		}
+		if ev.CameraID != camera {
+			t.Errorf("event key %s but camera_id %s", camera, ev.CameraID)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}

@@ -1,0 +1,315 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/matthan/matthan/analyzer"
+	"github.com/matthan/matthan/api"
+	"github.com/matthan/matthan/cmd/matthan/internal/conf"
+	"github.com/matthan/matthan/ingest"
+	"github.com/matthan/matthan/ingest/record"
+	"github.com/matthan/matthan/models"
+	"github.com/matthan/matthan/sink"
+	"github.com/matthan/matthan/sink/clickhouse"
+	"github.com/matthan/matthan/sink/kafka"
+)
+
+// drainTimeout bounds how long the sinks may take to flush at shutdown.
+const drainTimeout = 15 * time.Second
+
+// Engine is the whole analytics engine of one node.
+type Engine struct {
+	// Config must have passed Validate.
+	Config conf.Config
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	// Registry collects every metric; it is what /metrics serves.
+	// Defaults to a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+	// APIReady, when set, is called with the API's bound address.
+	APIReady func(addr string)
+}
+
+// camera is one camera's stages.
+type camera struct {
+	conf     conf.Camera
+	source   *ingest.Source
+	recorder *record.Recorder
+	pipeline *analyzer.Pipeline
+}
+
+// Run starts everything, runs until ctx ends, then stops in order
+// (ingest → analysis → sinks → API). It returns an error when a required
+// part cannot start: the model, the store, the API address.
+func (e *Engine) Run(ctx context.Context) error {
+	cfg := e.Config
+	log := e.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := e.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	for _, dir := range []string{cfg.Data, filepath.Join(cfg.Data, "recordings")} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+	}
+
+	detector, err := openDetector(cfg)
+	if err != nil {
+		return err
+	}
+	defer detector.Close()
+
+	store, closeStore, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	sinkMetrics, err := sink.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	hub := &sink.Hub{RecentSize: 1000, Metrics: sinkMetrics}
+	writers := []sink.Writer{store}
+	if len(cfg.Kafka.Brokers) > 0 {
+		kw := &kafka.Writer{Brokers: cfg.Kafka.Brokers, ClientID: "matthan-" + cfg.Node, Logger: log.With("component", "kafka")}
+		defer kw.Close()
+		writers = append(writers, kw)
+		log.Info("kafka on", "brokers", cfg.Kafka.Brokers)
+	} else {
+		log.Info("kafka off: no brokers configured")
+	}
+	fanout := &sink.Fanout{Sinks: writers, Logger: log.With("component", "sink"), Metrics: sinkMetrics}
+	publish := func(ev sink.Event) {
+		hub.Publish(ev)
+		fanout.Publish(ev)
+	}
+
+	ingestMetrics, err := ingest.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	recordMetrics, err := record.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	analyzerMetrics := analyzer.NewMetrics(reg)
+	cameras := make([]*camera, 0, len(cfg.Cameras))
+	for _, cc := range cfg.Cameras {
+		camLog := log.With("camera", cc.ID)
+		c := &camera{conf: cc}
+		c.recorder = &record.Recorder{
+			Root:            filepath.Join(cfg.Data, "recordings"),
+			CameraID:        cc.ID,
+			SegmentDuration: cfg.Recording.Segment.D(),
+			PartDuration:    cfg.Recording.Part.D(),
+			Logger:          camLog.With("component", "record"),
+			Metrics:         recordMetrics,
+		}
+		c.pipeline = &analyzer.Pipeline{
+			CameraID:      cc.ID,
+			SystemID:      cc.SystemID,
+			Node:          cfg.Node,
+			FPS:           cfg.Analysis.FPS,
+			EventInterval: cfg.Analysis.EventInterval.D(),
+			Detector:      detector,
+			Publish:       publish,
+			Logger:        camLog.With("component", "analyzer"),
+			Metrics:       analyzerMetrics,
+		}
+		rec, pipe := c.recorder, c.pipeline
+		c.source = &ingest.Source{
+			CameraID:  cc.ID,
+			URL:       cc.URL,
+			Transport: cc.Transport,
+			OnAccessUnit: func(au ingest.AccessUnit) {
+				rec.Push(au)
+				pipe.Push(au)
+			},
+			Logger:  camLog.With("component", "ingest"),
+			Metrics: ingestMetrics,
+		}
+		cameras = append(cameras, c)
+	}
+
+	// Each group has its own context so shutdown can go in order.
+	var (
+		sinkCtx, stopSinks        = context.WithCancel(context.WithoutCancel(ctx))
+		analysisCtx, stopAnalysis = context.WithCancel(context.WithoutCancel(ctx))
+		ingestCtx, stopIngest     = context.WithCancel(context.WithoutCancel(ctx))
+		apiCtx, stopAPI           = context.WithCancel(context.WithoutCancel(ctx))
+		sinkWG, analysisWG, ingWG sync.WaitGroup
+		apiWG                     sync.WaitGroup
+		apiErr                    = make(chan error, 1)
+	)
+	defer stopSinks()
+	defer stopAnalysis()
+	defer stopIngest()
+	defer stopAPI()
+
+	sinkWG.Go(func() {
+		if err := fanout.Run(sinkCtx); err != nil {
+			log.Error("sinks stopped", "error", err)
+		}
+	})
+	for _, c := range cameras {
+		analysisWG.Go(func() { supervise(analysisCtx, log.With("camera", c.conf.ID, "component", "analyzer"), c.pipeline.Run) })
+		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "record"), c.recorder.Run) })
+		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.source.Run) })
+	}
+	server := &api.Server{
+		Listen:   cfg.Listen,
+		Cameras:  func() []api.CameraStatus { return statuses(cameras) },
+		Events:   store,
+		Live:     hub,
+		Gatherer: reg,
+		Logger:   log.With("component", "api"),
+		Ready: func(addr string) {
+			log.Info("api listening", "addr", addr)
+			if e.APIReady != nil {
+				e.APIReady(addr)
+			}
+		},
+	}
+	apiWG.Go(func() { apiErr <- server.Run(apiCtx) })
+	log.Info("engine started", "cameras", len(cameras), "data", cfg.Data, "model", detector.Manifest().Name)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-apiErr:
+	}
+
+	// Shutdown, in order.
+	log.Info("stopping: ingest")
+	stopIngest()
+	ingWG.Wait()
+	log.Info("stopping: analysis")
+	stopAnalysis()
+	analysisWG.Wait()
+	log.Info("stopping: sinks (flushing)")
+	stopSinks()
+	sinkWG.Wait()
+	log.Info("stopping: api")
+	stopAPI()
+	apiWG.Wait()
+	if runErr == nil {
+		select {
+		case err := <-apiErr:
+			runErr = err
+		default:
+		}
+	}
+	return runErr
+}
+
+func openDetector(cfg conf.Config) (*models.Detector, error) {
+	lib := cfg.Runtime.ONNXRuntime
+	if lib == "" {
+		lib = depsPath("lib/libonnxruntime.so.1", "/usr/local/lib/libonnxruntime.so.1")
+	}
+	if err := models.InitRuntime(lib); err != nil {
+		return nil, err
+	}
+	m, err := models.Zoo(cfg.Detector.Model)
+	if err != nil {
+		return nil, fmt.Errorf("detector.model: %w", err)
+	}
+	dir := cfg.Detector.ModelsDir
+	if dir == "" {
+		dir = depsPath("models", "")
+	}
+	return models.NewDetector(m, dir, models.Options{Threads: cfg.Detector.Threads, Threshold: float32(cfg.Detector.Threshold)})
+}
+
+// openStore opens the analytics store (the embedded engine unless a server
+// DSN is configured) and brings its schema up to date.
+func openStore(ctx context.Context, cfg conf.Config) (*clickhouse.Store, func(), error) {
+	var backend clickhouse.Backend
+	if cfg.ClickHouse.DSN != "" {
+		s, err := clickhouse.OpenServer(cfg.ClickHouse.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		backend = s
+	} else {
+		lib := cfg.Runtime.CHDB
+		if lib == "" {
+			lib = depsPath("lib/libchdb.so", "/usr/local/lib/libchdb.so")
+		}
+		s, err := clickhouse.OpenEmbedded(filepath.Join(cfg.Data, "clickhouse"), lib)
+		if err != nil {
+			return nil, nil, err
+		}
+		backend = s
+	}
+	store := &clickhouse.Store{Backend: backend, Retention: cfg.Recording.Retention.D()}
+	if err := store.Migrate(ctx); err != nil {
+		backend.Close()
+		return nil, nil, err
+	}
+	return store, func() { backend.Close() }, nil
+}
+
+// supervise runs a stage and restarts it after a backoff when it fails,
+// until ctx ends.
+func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) error) {
+	backoff := time.Second
+	for {
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		wait := backoff + rand.N(backoff/2)
+		log.Error("stage failed; restarting", "error", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func statuses(cameras []*camera) []api.CameraStatus {
+	out := make([]api.CameraStatus, 0, len(cameras))
+	for _, c := range cameras {
+		st := c.source.Status()
+		ps := c.pipeline.Stats()
+		s := api.CameraStatus{
+			ID:             c.conf.ID,
+			Name:           c.conf.Name,
+			SystemID:       c.conf.SystemID,
+			State:          st.State.String(),
+			LastError:      st.LastError,
+			LastFrame:      st.LastFrame,
+			FPS:            st.FPS,
+			Reconnects:     int64(st.Reconnects),
+			FramesDecoded:  ps.FramesDecoded,
+			FramesAnalysed: ps.FramesInferred,
+			FramesDropped:  ps.FramesDropped,
+			LastAnalysed:   ps.LastAnalysed,
+		}
+		out = append(out, s)
+	}
+	return out
+}

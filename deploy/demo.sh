@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# demo.sh: make run. Streams the sample footage with the camera simulator (bin/matthan camsim) on
+# 127.0.0.1:8554 and runs the engine (bin/matthan run) on it in the foreground, one camera per clip.
+# KAFKA=1 also starts a Kafka broker on KAFKA_PORT and publishes the events to it.
+# Ctrl-C (or the engine's exit) stops the simulator and the broker this script started.
+#
+# Environment: LISTEN (API address, default 127.0.0.1:8080), DATA (data folder, default ./var),
+# KAFKA=1 and KAFKA_PORT (default 9092), CAMSIM_LISTEN (default 127.0.0.1:8554), MATTHAN_VIDEO_DIR.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR
+source "$HERE/env.sh"
+
+LISTEN="${LISTEN:-127.0.0.1:8080}"
+DATA="${DATA:-$MATTHAN_REPO/var}"
+KAFKA="${KAFKA:-0}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+CAMSIM_LISTEN="${CAMSIM_LISTEN:-127.0.0.1:8554}"
+BIN="$MATTHAN_REPO/bin/matthan"
+# The demo footage: H.264 clips, and the H.264 copy of the MPEG-4 wildfire clip (camsim takes H.264/H.265).
+CLIPS=(
+  traffic_intersection_signals_cctv_day.mp4
+  traffic_road_overhead_both_directions_dusk.mp4
+  traffic_residential_street_cctv_parked_cars.mp4
+  pedestrians_plaza_elevated_day.mp4
+  pedestrians_tram_square_elevated_day.mp4
+  fire_smoke_model_house_garden_day.mp4
+  wildfire_smoke_hillside_dusk.h264.mp4
+)
+
+die() { echo "demo.sh: $*" >&2; exit 1; }
+
+[ -x "$BIN" ] || die "$BIN is missing: run make build (make run builds it)"
+paths=()
+for c in "${CLIPS[@]}"; do
+  [ -f "$MATTHAN_VIDEO_DIR/$c" ] || die "$MATTHAN_VIDEO_DIR/$c is missing: run make deps"
+  paths+=("$MATTHAN_VIDEO_DIR/$c")
+done
+camsim_port="${CAMSIM_LISTEN##*:}"
+port_busy "$camsim_port" && die "$CAMSIM_LISTEN is taken (another demo running?): stop it or set CAMSIM_LISTEN"
+api_port="${LISTEN##*:}"
+port_busy "$api_port" && die "port $api_port of LISTEN=$LISTEN is taken: stop what uses it or set LISTEN=127.0.0.1:PORT"
+mkdir -p "$DATA" || die "cannot create the data folder $DATA: set DATA to a writable folder"
+
+camsim_pid=""
+kafka_started=0
+cleanup() {
+  if [ -n "$camsim_pid" ] && kill -0 "$camsim_pid" 2>/dev/null; then
+    kill -TERM "$camsim_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$camsim_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$camsim_pid" 2>/dev/null || true
+  fi
+  if [ "$kafka_started" = 1 ]; then "$HERE/kafka/kafka.sh" down "$KAFKA_PORT" || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kafka_args=()
+if [ "$KAFKA" = 1 ]; then
+  # A broker that already runs (make kafka-up) is used and left running.
+  if ! "$HERE/kafka/kafka.sh" status "$KAFKA_PORT" >/dev/null; then kafka_started=1; fi
+  "$HERE/kafka/kafka.sh" up "$KAFKA_PORT"
+  kafka_args=(-kafka "127.0.0.1:$KAFKA_PORT")
+fi
+
+camsim_log="$DATA/camsim.log"
+"$BIN" camsim -listen "$CAMSIM_LISTEN" "${paths[@]}" >"$camsim_log" 2>&1 &
+camsim_pid=$!
+if ! wait_port "$camsim_port" 30 "$camsim_pid"; then
+  tail -n 20 "$camsim_log" >&2
+  die "the camera simulator did not listen on $CAMSIM_LISTEN within 30 s (log above, in $camsim_log)"
+fi
+
+# Camera ids: the first two words of the clip's name (traffic-intersection, wildfire-smoke, ...); the
+# stream name is the file name up to its first dot.
+camera_args=()
+lines=()
+for p in "${paths[@]}"; do
+  stream="$(basename "$p")"
+  stream="${stream%%.*}"
+  IFS=_ read -r w1 w2 _ <<<"$stream"
+  id="$w1-$w2"
+  url="rtsp://$CAMSIM_LISTEN/$stream"
+  camera_args+=(-camera "$id=$url")
+  lines+=("$(printf '  %-22s %s' "$id" "$url")")
+done
+
+case "$LISTEN" in :*) api="127.0.0.1$LISTEN" ;; *) api="$LISTEN" ;; esac
+cat <<INFO
+
+matthan demo
+  cameras     http://$api/api/v1/cameras
+  events      http://$api/api/v1/events   (live: curl -N http://$api/api/v1/events/stream)
+  metrics     http://$api/metrics
+  data        $DATA
+  camsim log  $camsim_log
+INFO
+if [ "$KAFKA" = 1 ]; then
+  echo "  kafka       127.0.0.1:$KAFKA_PORT (watch: kcat -b 127.0.0.1:$KAFKA_PORT -C -t matthan.alerts)"
+fi
+echo "  streams:"
+printf '%s\n' "${lines[@]}"
+echo "Ctrl-C stops the engine and the simulator."
+echo
+
+status=0
+"$BIN" run -data "$DATA" -listen "$LISTEN" "${kafka_args[@]}" "${camera_args[@]}" || status=$?
+exit "$status"

@@ -1,0 +1,24 @@
+// Package decode is matthan's only door to FFmpeg: it demuxes video files,
+// decodes camera access units into pictures and converts them to BGR24.
+//
+// Three types cover the uses:
+//
+//   - Demuxer reads the H.264/H.265 packets of a file as NAL units, for the
+//     camera simulator and for tests that need real coded video.
+//   - Decoder turns ingest.AccessUnits from a live camera into pictures and
+//     scales them straight to the size the analysis wants (swscale).
+//   - Video decodes any file FFmpeg can read, frame by frame, for offline
+//     analysis.
+//
+// All cgo lives in av.go; no C type leaves that file. C memory is released by
+// Close, which every type has and which callers must call. None of the types
+// is safe for concurrent use: each belongs to one goroutine.
+//
+// The package does not log. FFmpeg's own log output is silenced on first use
+// (av_log_set_callback is process-wide); the errors libavcodec reports while
+// decoding come back as ErrDecode errors and are counted by Decoder.Stats.
+//
+// A Decoder uses one decoding thread unless told otherwise (DecoderOptions):
+// many cameras share few cores, so parallelism comes from decoding several
+// cameras at once, not from threads inside one decoder.
+package decode

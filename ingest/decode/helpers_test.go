@@ -1,0 +1,69 @@
+package decode
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Clips of the test footage (see shared/assets/video/MANIFEST.md).
+const (
+	clipIntersection = "traffic_intersection_signals_cctv_day.mp4"      // H.264 Main, 640x480, 909 frames
+	clipOverhead     = "traffic_road_overhead_both_directions_dusk.mp4" // H.264 High, B-frames, 480 frames
+	clipResidential  = "traffic_residential_street_cctv_parked_cars.mp4"
+	clipPlaza        = "pedestrians_plaza_elevated_day.mp4"
+	clipTram         = "pedestrians_tram_square_elevated_day.mp4"
+	clipFire         = "fire_smoke_model_house_garden_day.mp4" // has an audio track
+	clipWildfire     = "wildfire_smoke_hillside_dusk.mp4"      // MPEG-4 Part 2
+	clipWildfire264  = "wildfire_smoke_hillside_dusk.h264.mp4"
+)
+
+// clip returns the path of a test clip: in $MATTHAN_VIDEO_DIR, else in
+// .deps/video of the repository. A missing clip fails the test.
+func clip(tb testing.TB, name string) string {
+	tb.Helper()
+	dir := os.Getenv("MATTHAN_VIDEO_DIR")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				dir = filepath.Join(d, ".deps", "video")
+				break
+			}
+			if filepath.Dir(d) == d {
+				tb.Fatalf("no go.mod above %s", wd)
+			}
+		}
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("test footage %s missing (%v): run make deps", name, err)
+	}
+	return p
+}
+
+// readAll returns every packet of a file.
+func readAll(tb testing.TB, path string) (*Demuxer, []Packet) {
+	tb.Helper()
+	d, err := OpenFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	var pkts []Packet
+	for {
+		p, err := d.Read()
+		if errors.Is(err, io.EOF) {
+			return d, pkts
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		pkts = append(pkts, p)
+	}
+}

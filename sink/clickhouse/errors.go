@@ -1,0 +1,20 @@
+package clickhouse
+
+import "errors"
+
+// ErrLibraryNotFound is returned by OpenEmbedded when libchdb.so cannot be loaded.
+var ErrLibraryNotFound = errors.New("chDB library not found")
+
+// ErrEmbeddedInUse is returned by OpenEmbedded while another embedded
+// connection is open in the process (chDB allows only one).
+var ErrEmbeddedInUse = errors.New("an embedded chDB connection is already open in this process")
+
+// ErrClosed is returned by a Backend used after Close.
+var ErrClosed = errors.New("backend closed")
+
+// ErrRetentionTooShort is returned by Store.Migrate when Retention is below
+// the regulation's 30-day minimum.
+var ErrRetentionTooShort = errors.New("retention shorter than 30 days")
+
+// ErrBadArgument is returned for query arguments out of range or malformed.
+var ErrBadArgument = errors.New("bad argument")

@@ -1,0 +1,5 @@
+// Package kafka publishes events to Kafka topics by audience (violations,
+// alerts, traffic, health, detections), keyed by camera id so each camera's
+// events stay in order on one partition. Writer is a sink.Writer built on
+// github.com/segmentio/kafka-go.
+package kafka
