@@ -44,6 +44,9 @@ type Pipeline struct {
 	Detector Detector
 	// Publish receives every event. It must not block. Required.
 	Publish func(sink.Event)
+	// OnAnalysed, when set, is called from the detector goroutine after each
+	// analysed frame (for benchmarks and tests). It must not block.
+	OnAnalysed func(Analysis)
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// Metrics defaults to unregistered metrics.
@@ -56,6 +59,14 @@ type Pipeline struct {
 	inferred  atomic.Int64
 	dropped   atomic.Int64
 	lastFrame atomic.Int64 // unix nanos of the capture time of the last inferred frame
+}
+
+// Analysis is the result of one analysed frame.
+type Analysis struct {
+	CameraID   string
+	Capture    time.Time // capture time of the frame
+	Done       time.Time // when its detections were ready
+	Detections []models.Detection
 }
 
 // Stats is a snapshot of a pipeline's counters.
@@ -271,6 +282,9 @@ func (p *Pipeline) detectLoop(ctx context.Context, pre *Preprocessor, free, slot
 		p.inferred.Add(1)
 		p.lastFrame.Store(capture.UnixNano())
 		p.Metrics.FramesInferred.WithLabelValues(p.CameraID).Inc()
+		if p.OnAnalysed != nil {
+			p.OnAnalysed(Analysis{CameraID: p.CameraID, Capture: capture, Done: time.Now(), Detections: dets})
+		}
 		if len(dets) == 0 || (!lastEvent.IsZero() && capture.Sub(lastEvent) < p.EventInterval) {
 			continue
 		}

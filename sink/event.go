@@ -42,6 +42,12 @@ const (
 	TypeCameraOffline = "camera.offline"
 	// TypeCameraOnline is a camera that delivers its stream again.
 	TypeCameraOnline = "camera.online"
+	// TypeCameraFrozen is a camera whose picture stopped changing.
+	TypeCameraFrozen = "camera.frozen"
+	// TypeCameraTampered is a camera whose lens was covered, defocused or moved.
+	TypeCameraTampered = "camera.tampered"
+	// TypeRecordingGap is an interval without recording (camera down, disk, restart).
+	TypeRecordingGap = "recording.gap"
 )
 
 // tsLayout is how event times are written: RFC 3339, UTC, milliseconds.
@@ -74,6 +80,9 @@ type Event struct {
 	Counts map[string]int `json:"counts,omitempty"`
 	// Measures holds the event's numbers: count, density, speed, ...
 	Measures map[string]float64 `json:"measures,omitempty"`
+	// Detail is a short human-readable explanation (health events: why the
+	// camera is offline, which tamper condition). Never holds a camera URL.
+	Detail string `json:"detail,omitempty"`
 	// Evidence points at the snapshot and clip that prove the event.
 	Evidence *Evidence `json:"evidence,omitempty"`
 	// Model is the model that made the detections.

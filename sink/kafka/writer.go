@@ -24,6 +24,7 @@ func DefaultTopics() map[string]string {
 		"alert.":     "matthan.alerts",
 		"traffic.":   "matthan.traffic",
 		"camera.":    "matthan.health",
+		"recording.": "matthan.health",
 		"detection.": "matthan.detections",
 	}
 }

@@ -88,14 +88,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	hub := &sink.Hub{RecentSize: 1000, Metrics: sinkMetrics}
 	writers := []sink.Writer{store}
 	if len(cfg.Kafka.Brokers) > 0 {
-		kw := &kafka.Writer{Brokers: cfg.Kafka.Brokers, ClientID: "matthan-" + cfg.Node, Logger: log.With("component", "kafka")}
+		kw := &kafka.Writer{Brokers: cfg.Kafka.Brokers, ClientID: "matthan-" + cfg.Node, Logger: log}
 		defer kw.Close()
 		writers = append(writers, kw)
 		log.Info("kafka on", "brokers", cfg.Kafka.Brokers)
 	} else {
 		log.Info("kafka off: no brokers configured")
 	}
-	fanout := &sink.Fanout{Sinks: writers, Logger: log.With("component", "sink"), Metrics: sinkMetrics}
+	fanout := &sink.Fanout{Sinks: writers, Logger: log, Metrics: sinkMetrics}
 	publish := func(ev sink.Event) {
 		hub.Publish(ev)
 		fanout.Publish(ev)
@@ -119,7 +119,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			CameraID:        cc.ID,
 			SegmentDuration: cfg.Recording.Segment.D(),
 			PartDuration:    cfg.Recording.Part.D(),
-			Logger:          camLog.With("component", "record"),
+			Logger:          log, // the recorder adds its component and camera keys
 			Metrics:         recordMetrics,
 		}
 		c.pipeline = &analyzer.Pipeline{
@@ -142,7 +142,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				rec.Push(au)
 				pipe.Push(au)
 			},
-			Logger:  camLog.With("component", "ingest"),
+			Logger:  log, // the source adds its component and camera keys
 			Metrics: ingestMetrics,
 		}
 		cameras = append(cameras, c)
@@ -173,6 +173,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "record"), c.recorder.Run) })
 		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.source.Run) })
 	}
+	ingWG.Go(func() { watchCameras(ingestCtx, cameras, cfg.Node, publish) })
 	server := &api.Server{
 		Listen:   cfg.Listen,
 		Cameras:  func() []api.CameraStatus { return statuses(cameras) },

@@ -99,6 +99,14 @@ func TestUnreachableCamera(t *testing.T) {
 	if state != "offline" {
 		t.Errorf("camera state = %q, want offline", state)
 	}
+	// The outage is an event, stored like any other.
+	var offline bool
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !offline; time.Sleep(200 * time.Millisecond) {
+		offline = strings.Contains(httpGet(t, base+"/api/v1/events?camera=ghost"), `"type": "camera.offline"`)
+	}
+	if !offline {
+		t.Error("no camera.offline event for the unreachable camera")
+	}
 	if got := httpGet(t, base+"/healthz"); !strings.Contains(got, "ok") {
 		t.Errorf("/healthz = %q", got)
 	}
