@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -20,76 +18,33 @@ import (
 	"time"
 
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
+	"github.com/matthan/matthan/deploy/testenv"
 	"github.com/matthan/matthan/ingest/camsim"
 	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
 	"github.com/matthan/matthan/sink/clickhouse"
 )
 
-// repoRoot walks up from the test's folder to the folder holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
-
-// envPath returns $name, else the default under the repo's .deps, and fails
-// the test when the file is missing.
-func envPath(t *testing.T, name, rel string) string {
-	t.Helper()
-	p := os.Getenv(name)
-	if p == "" {
-		p = filepath.Join(repoRoot(t), ".deps", rel)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found (%v): run \"make deps\" or set %s", rel, err, name)
-	}
-	return p
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestEndToEnd runs the whole flow on real parts: camsim streams a real
 // traffic clip over loopback RTSP; the engine records it, detects objects
 // with YOLOX-Nano in ONNX Runtime and sends events to the real Kafka broker
 // and the embedded ClickHouse engine (chDB).
 func TestEndToEnd(t *testing.T) {
-	brokers := os.Getenv("MATTHAN_KAFKA_BROKERS")
-	if brokers == "" {
-		t.Fatal("MATTHAN_KAFKA_BROKERS is not set: run the tests with \"make test\" (it starts a Kafka broker), " +
-			"or \"make kafka-up\" and MATTHAN_KAFKA_BROKERS=127.0.0.1:9092")
-	}
+	brokers := testenv.KafkaBrokers(t)
 	for _, tool := range []string{"ffprobe", "kcat"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: run \"make deps\"", tool)
 		}
 	}
-	clip := filepath.Join(envPath(t, "MATTHAN_VIDEO_DIR", "video"), "traffic_intersection_signals_cctv_day.mp4")
+	clip := testenv.Clip(t, "traffic_intersection_signals_cctv_day.mp4")
 	const runFor = 20 * time.Second
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	// The camera.
-	rtspPort := freePort(t)
-	sim := &camsim.Server{Listen: fmt.Sprintf("127.0.0.1:%d", rtspPort), Files: []string{clip}}
+	rtspAddr := testenv.FreeAddr(t)
+	sim := &camsim.Server{Listen: rtspAddr, Files: []string{clip}}
 	simCtx, stopSim := context.WithCancel(ctx)
 	simDone := make(chan error, 1)
 	go func() { simDone <- sim.Run(simCtx) }()
@@ -97,17 +52,12 @@ func TestEndToEnd(t *testing.T) {
 
 	// The engine.
 	camID := fmt.Sprintf("e2e-%d", time.Now().UnixNano()%1_000_000_000)
-	cfg := conf.Default()
-	cfg.Data = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testConfig(t)
 	cfg.Node = "e2e"
-	cfg.Runtime.ONNXRuntime = envPath(t, "MATTHAN_ONNXRUNTIME_LIB", "lib/libonnxruntime.so.1")
-	cfg.Runtime.CHDB = envPath(t, "MATTHAN_CHDB_LIB", "lib/libchdb.so")
-	cfg.Detector.ModelsDir = envPath(t, "MATTHAN_MODELS_DIR", "models")
 	cfg.Analysis.FPS = 2
 	cfg.Recording.Segment = conf.Duration(5 * time.Second)
 	cfg.Kafka.Brokers = conf.SplitList(brokers)
-	cfg.Cameras = []conf.Camera{{ID: camID, URL: fmt.Sprintf("rtsp://127.0.0.1:%d/traffic_intersection_signals_cctv_day", rtspPort)}}
+	cfg.Cameras = []conf.Camera{{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,16 +161,28 @@ func TestEndToEnd(t *testing.T) {
 	}
 	cars := 0
 	storedIDs := map[string]bool{}
+	online := false
 	for _, ev := range stored {
-		storedIDs[ev.ID] = true
-		cars += ev.Counts["car"]
+		switch ev.Type {
+		case sink.TypeDetectionSummary:
+			storedIDs[ev.ID] = true
+			cars += ev.Counts["car"]
+		case sink.TypeCameraOnline:
+			online = true
+		}
+	}
+	if !online {
+		t.Errorf("no camera.online event stored for %s", camID)
 	}
 	if len(stored) < 5 || cars == 0 {
 		t.Fatalf("ClickHouse has %d events with %d cars for %s; want cars in most of ~%v of traffic", len(stored), cars, camID, runFor)
 	}
 
 	// (3) An independent Kafka client reads the same events.
-	fromKafka := kcatEvents(t, brokers, "matthan.detections", camID)
+	if health := kcatEvents(t, brokers, "matthan.health", camID, sink.TypeCameraOnline); len(health) == 0 {
+		t.Error("kcat read no camera.online event from matthan.health")
+	}
+	fromKafka := kcatEvents(t, brokers, "matthan.detections", camID, sink.TypeDetectionSummary)
 	if len(fromKafka) == 0 {
 		t.Fatal("kcat read no events for the camera")
 	}
@@ -286,8 +248,8 @@ func probeDuration(t *testing.T, path string) time.Duration {
 }
 
 // kcatEvents reads a topic from the start with kcat and returns the events
-// keyed by the camera.
-func kcatEvents(t *testing.T, brokers, topic, camera string) []sink.Event {
+// of one type keyed by the camera.
+func kcatEvents(t *testing.T, brokers, topic, camera, typ string) []sink.Event {
 	t.Helper()
 	out, err := exec.Command("kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q",
 		"-f", "%k\t%h\t%s\n").CombinedOutput()
@@ -301,8 +263,8 @@ func kcatEvents(t *testing.T, brokers, topic, camera string) []sink.Event {
 			continue
 		}
 		headers, payload, _ := strings.Cut(rest, "\t")
-		if !strings.Contains(headers, "type=detection.summary") {
-			t.Errorf("message headers %q lack type=detection.summary", headers)
+		if !strings.Contains(headers, "type="+typ) {
+			continue
 		}
 		var ev sink.Event
 		if err := json.Unmarshal([]byte(payload), &ev); err != nil {

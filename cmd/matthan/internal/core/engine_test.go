@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
+	"github.com/matthan/matthan/deploy/testenv"
 )
 
 // testConfig is a valid configuration on the real libraries and models.
@@ -20,9 +20,9 @@ func testConfig(t *testing.T) conf.Config {
 	cfg := conf.Default()
 	cfg.Data = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Runtime.ONNXRuntime = envPath(t, "MATTHAN_ONNXRUNTIME_LIB", "lib/libonnxruntime.so.1")
-	cfg.Runtime.CHDB = envPath(t, "MATTHAN_CHDB_LIB", "lib/libchdb.so")
-	cfg.Detector.ModelsDir = envPath(t, "MATTHAN_MODELS_DIR", "models")
+	cfg.Runtime.ONNXRuntime = testenv.ONNXRuntime(t)
+	cfg.Runtime.CHDB = testenv.CHDB(t)
+	cfg.Detector.ModelsDir = testenv.ModelsDir(t)
 	return cfg
 }
 
@@ -62,8 +62,8 @@ func TestStartErrors(t *testing.T) {
 // stop the engine: the API keeps serving and reports the camera offline.
 func TestUnreachableCamera(t *testing.T) {
 	cfg := testConfig(t)
-	port := freePort(t) // nothing listens there
-	cfg.Cameras = []conf.Camera{{ID: "ghost", URL: fmt.Sprintf("rtsp://admin:hunter2@127.0.0.1:%d/live", port)}}
+	addr := testenv.FreeAddr(t) // nothing listens there
+	cfg.Cameras = []conf.Camera{{ID: "ghost", URL: "rtsp://admin:hunter2@" + addr + "/live"}}
 	var logs strings.Builder
 	apiAddr := make(chan string, 1)
 	e := &Engine{
