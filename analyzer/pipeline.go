@@ -15,8 +15,9 @@ import (
 	"github.com/matthan/matthan/sink"
 )
 
-// Detector is what a pipeline needs of a model. *models.Detector is one; it
-// is shared by all cameras and must be safe for concurrent use.
+// Detector is what a pipeline needs of a model: *models.Scheduler (shared
+// by all cameras; what the engine uses) or a single *models.Detector. It must
+// be safe for concurrent use.
 type Detector interface {
 	Manifest() models.Manifest
 	Detect(input []float32, lb models.Letterbox, frameW, frameH int) ([]models.Detection, error)

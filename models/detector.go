@@ -19,26 +19,25 @@ import (
 type Options struct {
 	// Threads is the number of intra-op threads of the session; defaults to 1
 	// (a node runs many cameras: parallelism comes from batching and
-	// sessions, not from one inference).
+	// sessions, not from one inference). It is kept for callers that set
+	// nothing else; Session.IntraOpThreads wins when both are set.
 	Threads int
 	// Threshold is the minimum confidence reported; defaults to (0) the
 	// manifest's threshold.
 	Threshold float32
+	// Session tunes the ONNX Runtime session (threads, graph optimisation,
+	// execution provider); see SessionOptions for its defaults.
+	Session SessionOptions
 }
 
 // Detector runs one detection model with ONNX Runtime. It is safe for
-// concurrent use; inferences are serialised. Close frees its C memory.
+// concurrent use; inferences are serialised (use a Scheduler to run several
+// at once). Close frees its C memory.
 type Detector struct {
-	m         Manifest
-	file      string
-	threshold float32
-	outDims   []int64 // concrete output shape
+	mod *model
 
-	mu      sync.Mutex
-	session *ort.AdvancedSession
-	in      *ort.Tensor[float32]
-	out     *ort.Tensor[float32]
-	cands   []Detection // decoder scratch, reused
+	mu sync.Mutex
+	r  *runner // nil after Close
 }
 
 // NewDetector loads the weights m.File from dir and checks them against the
@@ -46,6 +45,37 @@ type Detector struct {
 // graph's input and output names, element types and shapes are the
 // manifest's. InitRuntime must have succeeded first.
 func NewDetector(m Manifest, dir string, opt Options) (*Detector, error) {
+	so := opt.Session
+	if so.IntraOpThreads == 0 {
+		so.IntraOpThreads = opt.Threads
+	}
+	mod, err := loadModel(m, dir, opt.Threshold, so)
+	if err != nil {
+		return nil, err
+	}
+	r, err := mod.newRunner(1)
+	if err != nil {
+		return nil, err
+	}
+	return &Detector{mod: mod, r: r}, nil
+}
+
+// model is a loaded, checked weights file and what every session of it
+// shares.
+type model struct {
+	m         Manifest
+	file      string
+	data      []byte
+	threshold float32
+	session   SessionOptions // with defaults, valid
+	outDims   []int64        // concrete output shape of one item (batch 1)
+	inLen     int            // float32 values of one input item
+	outLen    int            // float32 values of one output item
+	dynamic   bool           // the graph's batch axis is dynamic
+}
+
+// loadModel reads and checks the weights (see NewDetector).
+func loadModel(m Manifest, dir string, threshold float32, so SessionOptions) (*model, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -53,11 +83,10 @@ func NewDetector(m Manifest, dir string, opt Options) (*Detector, error) {
 		return nil, fmt.Errorf("load model %s: %w", m.Name, ErrRuntimeNotInitialized)
 	}
 	file := filepath.Join(dir, m.File)
-	threads := opt.Threads
-	if threads <= 0 {
-		threads = 1
+	if err := so.Validate(); err != nil {
+		return nil, fmt.Errorf("load model %s: %w", file, err)
 	}
-	threshold := opt.Threshold
+	so = so.withDefaults()
 	if threshold == 0 {
 		threshold = m.Threshold
 	}
@@ -86,42 +115,149 @@ func NewDetector(m Manifest, dir string, opt Options) (*Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %w", file, ErrShapeMismatch, err)
 	}
-
-	d := &Detector{m: m, file: file, threshold: threshold, outDims: outDims}
-	if err := d.open(data, threads); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("load model %s: %w", file, err)
+	outLen := 1
+	for _, d := range outDims[1:] {
+		outLen *= int(d)
 	}
-	return d, nil
+	return &model{
+		m: m, file: file, data: data, threshold: threshold, session: so, outDims: outDims,
+		inLen:   3 * m.Input.Width * m.Input.Height,
+		outLen:  outLen,
+		dynamic: dynamicBatch(ins, outs, m.Output.Name),
+	}, nil
 }
 
-// open allocates the tensors and the session.
-func (d *Detector) open(data []byte, threads int) error {
-	var err error
-	if d.in, err = ort.NewEmptyTensor[float32](ort.NewShape(d.m.inputShape()...)); err != nil {
-		return fmt.Errorf("input tensor: %w", err)
+// dynamicBatch reports whether the first axis of the input and of the
+// output named out are both dynamic, so that one run can take several
+// frames.
+func dynamicBatch(ins, outs []ort.InputOutputInfo, out string) bool {
+	i := slices.IndexFunc(outs, func(o ort.InputOutputInfo) bool { return o.Name == out })
+	return len(ins) == 1 && i >= 0 && len(ins[0].Dimensions) > 0 && len(outs[i].Dimensions) > 0 &&
+		ins[0].Dimensions[0] <= 0 && outs[i].Dimensions[0] <= 0
+}
+
+// runner is one ONNX Runtime session of a model with its tensors. Tensors
+// for every batch size up to maxBatch share one input and one output buffer,
+// so a run of k frames allocates nothing. A runner is not safe for
+// concurrent use.
+type runner struct {
+	mod     *model
+	session *ort.DynamicAdvancedSession
+	inBuf   []float32              // maxBatch input items
+	outBuf  []float32              // maxBatch output items
+	ins     []*ort.Tensor[float32] // ins[k-1]: batch k over inBuf; built on first use
+	outs    []*ort.Tensor[float32] // outs[k-1]: batch k over outBuf
+	cands   []Detection            // decoder scratch, reused
+}
+
+// newRunner opens a session able to run batches of up to maxBatch frames
+// (1 unless the model's batch axis is dynamic).
+func (mod *model) newRunner(maxBatch int) (*runner, error) {
+	if !mod.dynamic {
+		maxBatch = 1
 	}
-	if d.out, err = ort.NewEmptyTensor[float32](ort.NewShape(d.outDims...)); err != nil {
-		return fmt.Errorf("output tensor: %w", err)
+	r := &runner{
+		mod:    mod,
+		inBuf:  make([]float32, maxBatch*mod.inLen),
+		outBuf: make([]float32, maxBatch*mod.outLen),
+		ins:    make([]*ort.Tensor[float32], maxBatch),
+		outs:   make([]*ort.Tensor[float32], maxBatch),
 	}
-	opts, err := ort.NewSessionOptions()
+	opts, err := mod.session.ortOptions()
 	if err != nil {
-		return fmt.Errorf("session options: %w", err)
+		return nil, fmt.Errorf("load model %s: %w", mod.file, err)
 	}
 	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(threads); err != nil {
-		return fmt.Errorf("intra-op threads %d: %w", threads, err)
-	}
-	if err := opts.SetInterOpNumThreads(1); err != nil {
-		return fmt.Errorf("inter-op threads: %w", err)
-	}
-	d.session, err = ort.NewAdvancedSessionWithONNXData(data,
-		[]string{d.m.Input.Name}, []string{d.m.Output.Name},
-		[]ort.Value{d.in}, []ort.Value{d.out}, opts)
+	r.session, err = ort.NewDynamicAdvancedSessionWithONNXData(mod.data,
+		[]string{mod.m.Input.Name}, []string{mod.m.Output.Name}, opts)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCorruptModel, err)
+		return nil, fmt.Errorf("load model %s: %w: %w", mod.file, ErrCorruptModel, err)
+	}
+	return r, nil
+}
+
+// maxBatch is the largest batch the runner takes.
+func (r *runner) maxBatch() int { return len(r.ins) }
+
+// input returns the buffer of item i of the next run.
+func (r *runner) input(i int) []float32 { return r.inBuf[i*r.mod.inLen : (i+1)*r.mod.inLen] }
+
+// run runs the first k items of the input buffer.
+func (r *runner) run(k int) error {
+	if r.ins[k-1] == nil {
+		in, err := ort.NewTensor(batchShape(k, r.mod.m.inputShape()), r.inBuf)
+		if err != nil {
+			return fmt.Errorf("input tensor of batch %d: %w", k, err)
+		}
+		out, err := ort.NewTensor(batchShape(k, r.mod.outDims), r.outBuf)
+		if err != nil {
+			in.Destroy()
+			return fmt.Errorf("output tensor of batch %d: %w", k, err)
+		}
+		r.ins[k-1], r.outs[k-1] = in, out
+	}
+	if err := r.session.Run([]ort.Value{r.ins[k-1]}, []ort.Value{r.outs[k-1]}); err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	return nil
+}
+
+// batchShape is shape with its first axis set to k.
+func batchShape(k int, shape []int64) ort.Shape {
+	s := ort.NewShape(shape...)
+	s[0] = int64(k)
+	return s
+}
+
+// detections decodes item i of the last run (see Detector.Detect).
+func (r *runner) detections(i int, lb Letterbox, frameW, frameH int) ([]Detection, error) {
+	mod := r.mod
+	out := r.outBuf[i*mod.outLen : (i+1)*mod.outLen]
+	classes := len(mod.m.Classes)
+	var err error
+	cands := r.cands[:0]
+	switch mod.m.Output.Format {
+	case FormatYOLOX:
+		cands, err = DecodeYOLOX(cands, out, mod.m.Input.Width, mod.m.Input.Height, classes, mod.threshold)
+	case FormatYOLOv8:
+		cands, err = DecodeYOLOv8(cands, out, int(mod.outDims[2]), classes, mod.threshold)
+	case FormatYOLOv5:
+		cands, err = DecodeYOLOv5(cands, out, int(mod.outDims[1]), int(mod.outDims[2]), classes, mod.threshold)
+	}
+	r.cands = cands
+	if err != nil {
+		return nil, err
+	}
+	kept := NMS(cands, mod.m.NMSIoU)
+	dets := make([]Detection, 0, len(kept))
+	for _, c := range kept {
+		label, ok := mod.m.Label(c.ClassID)
+		if !ok {
+			continue
+		}
+		b := lb.FrameBox(c.Box, frameW, frameH)
+		if b[2] <= b[0] || b[3] <= b[1] {
+			continue
+		}
+		dets = append(dets, Detection{Class: label, ClassID: c.ClassID, Confidence: c.Confidence, Box: b})
+	}
+	return dets, nil
+}
+
+// close frees the session and the tensors.
+func (r *runner) close() error {
+	var errs []error
+	for i := range r.ins {
+		if r.ins[i] != nil {
+			errs = append(errs, r.ins[i].Destroy(), r.outs[i].Destroy())
+			r.ins[i], r.outs[i] = nil, nil
+		}
+	}
+	if r.session != nil {
+		errs = append(errs, r.session.Destroy())
+		r.session = nil
+	}
+	return errors.Join(errs...)
 }
 
 // checkGraph compares the graph's tensors with the manifest and returns the
@@ -194,62 +330,41 @@ func infoNames(infos []ort.InputOutputInfo) string {
 }
 
 // Manifest returns the manifest the detector was built from.
-func (d *Detector) Manifest() Manifest { return d.m }
+func (d *Detector) Manifest() Manifest { return d.mod.m }
 
 // Input returns the input the model expects; build a preprocessor from it.
-func (d *Detector) Input() InputSpec { return d.m.Input }
+func (d *Detector) Input() InputSpec { return d.mod.m.Input }
 
 // Threshold returns the minimum confidence reported.
-func (d *Detector) Threshold() float32 { return d.threshold }
+func (d *Detector) Threshold() float32 { return d.mod.threshold }
+
+// DynamicBatch reports whether the model's batch axis is dynamic (a
+// Scheduler then runs several frames in one inference).
+func (d *Detector) DynamicBatch() bool { return d.mod.dynamic }
 
 // Detect runs the model on one preprocessed input tensor (NCHW, the size of
 // Input()) of a frameW×frameH frame letterboxed by lb. It returns the
 // detections above the threshold whose class has a product label, after
 // class-aware NMS, in frame pixels clipped to the frame, highest confidence
-// first. The returned slice belongs to the caller.
+// first. The returned slice belongs to the caller; input is not kept.
 func (d *Detector) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]Detection, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.session == nil {
-		return nil, fmt.Errorf("detect %s: %w", d.m.Name, ErrClosed)
+	m := d.mod.m
+	if d.r == nil {
+		return nil, fmt.Errorf("detect %s: %w", m.Name, ErrClosed)
 	}
-	buf := d.in.GetData()
-	if len(input) != len(buf) {
+	if len(input) != d.mod.inLen {
 		return nil, fmt.Errorf("detect %s: %w: %d values, model input %v needs %d",
-			d.m.Name, ErrInputSize, len(input), d.m.inputShape(), len(buf))
+			m.Name, ErrInputSize, len(input), m.inputShape(), d.mod.inLen)
 	}
-	copy(buf, input)
-	if err := d.session.Run(); err != nil {
-		return nil, fmt.Errorf("detect %s: run: %w", d.m.Name, err)
+	copy(d.r.input(0), input)
+	if err := d.r.run(1); err != nil {
+		return nil, fmt.Errorf("detect %s: %w", m.Name, err)
 	}
-	out := d.out.GetData()
-	classes := len(d.m.Classes)
-	var err error
-	cands := d.cands[:0]
-	switch d.m.Output.Format {
-	case FormatYOLOX:
-		cands, err = DecodeYOLOX(cands, out, d.m.Input.Width, d.m.Input.Height, classes, d.threshold)
-	case FormatYOLOv8:
-		cands, err = DecodeYOLOv8(cands, out, int(d.outDims[2]), classes, d.threshold)
-	case FormatYOLOv5:
-		cands, err = DecodeYOLOv5(cands, out, int(d.outDims[1]), int(d.outDims[2]), classes, d.threshold)
-	}
-	d.cands = cands
+	dets, err := d.r.detections(0, lb, frameW, frameH)
 	if err != nil {
-		return nil, fmt.Errorf("detect %s: %w", d.m.Name, err)
-	}
-	kept := NMS(cands, d.m.NMSIoU)
-	dets := make([]Detection, 0, len(kept))
-	for _, c := range kept {
-		label, ok := d.m.Label(c.ClassID)
-		if !ok {
-			continue
-		}
-		b := lb.FrameBox(c.Box, frameW, frameH)
-		if b[2] <= b[0] || b[3] <= b[1] {
-			continue
-		}
-		dets = append(dets, Detection{Class: label, ClassID: c.ClassID, Confidence: c.Confidence, Box: b})
+		return nil, fmt.Errorf("detect %s: %w", m.Name, err)
 	}
 	return dets, nil
 }
@@ -259,18 +374,10 @@ func (d *Detector) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]
 func (d *Detector) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var errs []error
-	if d.session != nil {
-		errs = append(errs, d.session.Destroy())
-		d.session = nil
+	if d.r == nil {
+		return nil
 	}
-	if d.in != nil {
-		errs = append(errs, d.in.Destroy())
-		d.in = nil
-	}
-	if d.out != nil {
-		errs = append(errs, d.out.Destroy())
-		d.out = nil
-	}
-	return errors.Join(errs...)
+	err := d.r.close()
+	d.r = nil
+	return err
 }

@@ -9,6 +9,15 @@
 // the session, decodes the raw output, applies class-aware non-maximum
 // suppression and undoes the letterbox.
 //
+// A Scheduler does the same for many cameras at once: one model, a pool of
+// workers each with its own session, requests served in arrival order (so
+// round-robin across cameras, each having one frame in flight), and, when
+// the model's batch axis is dynamic, the requests waiting together run as
+// one batch. By default the workers × intra-op threads fill the cores
+// without oversubscribing them. SessionOptions set the threads, the graph
+// optimisation level and the execution provider (CPU; CUDA or TensorRT when
+// the installed library has them, else a clear error).
+//
 // ONNX Runtime is a shared library loaded once per process by InitRuntime.
 // The package does not log; errors name the file and what did not match.
 package models

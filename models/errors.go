@@ -37,4 +37,13 @@ var (
 
 	// ErrClosed is returned by Detect after Close.
 	ErrClosed = errors.New("detector closed")
+
+	// ErrInvalidOptions means a SessionOptions or SchedulerOptions field is
+	// out of range; the message names the field and the accepted values.
+	ErrInvalidOptions = errors.New("invalid inference options")
+
+	// ErrProviderUnavailable means the execution provider asked for is not
+	// in the loaded ONNX Runtime library; the message names it and lists
+	// the ones that are.
+	ErrProviderUnavailable = errors.New("execution provider not available")
 )

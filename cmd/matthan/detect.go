@@ -28,8 +28,9 @@ var imageExts = map[string]bool{
 }
 
 // detectMain runs a detector on an image or a video file: "matthan detect
-// [flags] FILE". It prints one JSON object per analysed frame (-json), or
-// writes an annotated copy next to the input and prints its path.
+// [flags] FILE". It prints one JSON object per analysed frame (-json), and/or
+// writes an annotated copy (to -annotate OUT, else next to the input when
+// -json is not given) and prints its path.
 func detectMain(args []string) error {
 	return detect(args, os.Stdout, os.Stderr)
 }
@@ -42,8 +43,13 @@ type detectOptions struct {
 	threshold float64
 	threads   int
 	fps       float64
+	annotate  string // annotated copy's path; "" = beside the input unless -json
 	file      string
 }
+
+// videoOutExts are the extensions -annotate accepts for a video input: the
+// annotated copy is an MP4 (H.264 when OpenCV's FFmpeg has an encoder).
+var videoOutExts = map[string]bool{".mp4": true, ".m4v": true, ".mov": true}
 
 func parseDetectFlags(args []string, stderr io.Writer) (detectOptions, error) {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
@@ -51,7 +57,8 @@ func parseDetectFlags(args []string, stderr io.Writer) (detectOptions, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: matthan detect [flags] FILE\n\n"+
 			"Detects objects in an image (jpg, png…) or in every frame of a video file.\n"+
-			"Without -json, writes FILE's annotated copy as <stem>.detections.jpg or .mp4 beside it.\n\nflags:\n")
+			"Without -json, writes FILE's annotated copy as <stem>.detections.jpg or .mp4 beside it;\n"+
+			"-annotate OUT writes it to OUT (also with -json). Videos are written as H.264 MP4.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	var o detectOptions
@@ -61,6 +68,7 @@ func parseDetectFlags(args []string, stderr io.Writer) (detectOptions, error) {
 	fs.Float64Var(&o.threshold, "threshold", 0, "minimum confidence, 0–1 (default: the model's)")
 	fs.IntVar(&o.threads, "threads", 1, "ONNX Runtime intra-op `threads`")
 	fs.Float64Var(&o.fps, "fps", 0, "video: analyse this many frames per second of video (default every frame)")
+	fs.StringVar(&o.annotate, "annotate", "", "write the annotated image (.jpg, .png…) or video (.mp4) to `OUT`")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -76,6 +84,15 @@ func parseDetectFlags(args []string, stderr io.Writer) (detectOptions, error) {
 		return o, fmt.Errorf("-fps %g: want a positive rate, or 0 for every frame", o.fps)
 	}
 	o.file = fs.Arg(0)
+	if o.annotate != "" {
+		ext := strings.ToLower(filepath.Ext(o.annotate))
+		if isImage(o.file) && !imageExts[ext] {
+			return o, fmt.Errorf("-annotate %s: the input is an image, want an image file name (.jpg, .png, …)", o.annotate)
+		}
+		if !isImage(o.file) && !videoOutExts[ext] {
+			return o, fmt.Errorf("-annotate %s: the input is a video, want an .mp4 file name", o.annotate)
+		}
+	}
 	if o.modelsDir == "" {
 		o.modelsDir = models.DefaultModelsDir()
 	}
@@ -114,7 +131,7 @@ func detect(args []string, stdout, stderr io.Writer) error {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	r := &detectRun{opts: o, det: det, pre: pre, out: out}
-	if imageExts[strings.ToLower(filepath.Ext(o.file))] {
+	if isImage(o.file) {
 		err = r.image()
 	} else {
 		err = r.video()
@@ -123,6 +140,21 @@ func detect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return out.Flush()
+}
+
+// isImage reports whether detect reads file as a still image.
+func isImage(file string) bool { return imageExts[strings.ToLower(filepath.Ext(file))] }
+
+// annotatedOut is where the annotated copy goes ("" for none): -annotate,
+// else <stem>.detections<ext> beside the input unless -json.
+func (o detectOptions) annotatedOut(ext string) string {
+	switch {
+	case o.annotate != "":
+		return o.annotate
+	case o.json:
+		return ""
+	}
+	return annotatedPath(o.file, ext)
 }
 
 // detectRun holds what the image and video paths share.
@@ -187,13 +219,16 @@ func (r *detectRun) image() error {
 	}
 	f := &decode.Frame{Width: img.Cols(), Height: img.Rows(), Stride: 3 * img.Cols(), Pix: pix}
 	dets, err := r.analyse(f, 0)
-	if err != nil || r.opts.json {
+	dst := r.opts.annotatedOut(".jpg")
+	if err != nil || dst == "" {
 		return err
 	}
 	draw(&img, dets)
-	dst := annotatedPath(r.opts.file, ".jpg")
 	if !gocv.IMWrite(dst, img) {
 		return fmt.Errorf("write %s: OpenCV could not encode it", dst)
+	}
+	if r.opts.json {
+		return nil // stdout carries only the JSON lines
 	}
 	_, err = fmt.Fprintln(r.out, dst)
 	return err
@@ -208,7 +243,7 @@ func (r *detectRun) video() error {
 
 	var (
 		writer *gocv.VideoWriter
-		dst    string
+		dst    = r.opts.annotatedOut(".mp4")
 		frame  decode.Frame
 		period = 0.0 // seconds between analysed frames; 0: every frame
 		next   = 0.0 // time of the next frame to analyse
@@ -242,7 +277,7 @@ func (r *detectRun) video() error {
 		if err != nil {
 			return err
 		}
-		if r.opts.json {
+		if dst == "" {
 			continue
 		}
 		mat, err := gocv.NewMatFromBytes(frame.Height, frame.Width, gocv.MatTypeCV8UC3, frame.Pix[:frame.Stride*frame.Height])
@@ -258,14 +293,9 @@ func (r *detectRun) video() error {
 			if fps <= 0 {
 				fps = 25
 			}
-			dst = annotatedPath(r.opts.file, ".mp4")
-			if writer, err = gocv.VideoWriterFile(dst, "mp4v", fps, frame.Width, frame.Height, true); err != nil {
+			if writer, err = openVideoWriter(dst, fps, frame.Width, frame.Height); err != nil {
 				mat.Close()
-				return fmt.Errorf("write %s: %w", dst, err)
-			}
-			if !writer.IsOpened() {
-				mat.Close()
-				return fmt.Errorf("write %s: OpenCV cannot encode MPEG-4 video", dst)
+				return err
 			}
 		}
 		err = writer.Write(mat)
@@ -274,7 +304,7 @@ func (r *detectRun) video() error {
 			return fmt.Errorf("write %s: %w", dst, err)
 		}
 	}
-	if r.opts.json {
+	if dst == "" {
 		return nil
 	}
 	if writer == nil {
@@ -284,8 +314,28 @@ func (r *detectRun) video() error {
 		return fmt.Errorf("write %s: %w", dst, err)
 	}
 	writer = nil
+	if r.opts.json {
+		return nil // stdout carries only the JSON lines
+	}
 	_, err = fmt.Fprintln(r.out, dst)
 	return err
+}
+
+// openVideoWriter opens an H.264 ("avc1") MP4 writer through OpenCV's
+// FFmpeg backend, falling back to MPEG-4 Part 2 ("mp4v") when that FFmpeg
+// has no H.264 encoder.
+func openVideoWriter(dst string, fps float64, w, h int) (*gocv.VideoWriter, error) {
+	for _, codec := range []string{"avc1", "mp4v"} {
+		vw, err := gocv.VideoWriterFile(dst, codec, fps, w, h, true)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", dst, err)
+		}
+		if vw.IsOpened() {
+			return vw, nil
+		}
+		vw.Close()
+	}
+	return nil, fmt.Errorf("write %s: OpenCV can encode neither H.264 nor MPEG-4 video", dst)
 }
 
 // annotatedPath is <dir>/<stem>.detections<ext> beside the input file.

@@ -110,7 +110,7 @@ func parseLines(t *testing.T, out string) []frameResult {
 }
 
 // clearCars are the five unoccluded cars on the roads of the intersection
-// still (hand-boxed, see models' TestDetectIntersectionFrame for the scene).
+// still (hand-boxed, see realFrames in models/detector_test.go for the scene).
 var clearCars = [][4]float32{
 	{277, 122, 392, 192}, // black SUV, centre
 	{420, 131, 525, 193}, // silver hatchback
@@ -264,6 +264,88 @@ func TestDetectVideo(t *testing.T) {
 	if n != 15 || f.Width != 640 || f.Height != 480 {
 		t.Errorf("annotated video has %d frames of %d×%d, want 15 of 640×480", n, f.Width, f.Height)
 	}
+	if codec := videoCodec(t, annotated); codec != "h264" {
+		t.Errorf("annotated video is %s, want h264", codec)
+	}
+}
+
+// videoCodec returns the codec name of the first video stream of file.
+func videoCodec(t *testing.T, file string) string {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
+		"-of", "default=noprint_wrappers=1:nokey=1", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v: %s", file, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestDetectAnnotateOut writes the annotated copy where -annotate says, for
+// a still and a video, alone and with -json (stdout then carries only the
+// JSON lines).
+func TestDetectAnnotateOut(t *testing.T) {
+	videos := detectEnv(t)
+	still := intersectionStill(t, videos)
+	clip := filepath.Join(t.TempDir(), "cut.mp4")
+	ffmpeg(t, "-ss", "9", "-i", filepath.Join(videos, intersectionClip), "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", clip)
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		out    string
+		json   int // JSON lines expected on stdout; 0: the path is printed instead
+		frames int // video frames expected in out; 0: a still
+	}{
+		{"still to png", []string{"-annotate", filepath.Join(dir, "a.png"), still}, filepath.Join(dir, "a.png"), 0, 0},
+		{"still, json and jpg", []string{"-json", "-annotate", filepath.Join(dir, "b.jpg"), still}, filepath.Join(dir, "b.jpg"), 1, 0},
+		{"video to mp4", []string{"-fps", "4", "-annotate", filepath.Join(dir, "c.mp4"), clip}, filepath.Join(dir, "c.mp4"), 0, 4},
+		{"video, json and mp4", []string{"-json", "-fps", "2", "-annotate", filepath.Join(dir, "d.mp4"), clip}, filepath.Join(dir, "d.mp4"), 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := captureStdout(t, func() error { return detectMain(tt.args) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.json == 0 && strings.TrimSpace(out) != tt.out {
+				t.Errorf("printed %q, want %q", out, tt.out)
+			}
+			if tt.json > 0 {
+				if n := len(parseLines(t, out)); n != tt.json {
+					t.Errorf("%d JSON lines, want %d", n, tt.json)
+				}
+			}
+			if tt.frames == 0 {
+				img := gocv.IMRead(tt.out, gocv.IMReadColor)
+				defer img.Close()
+				if img.Empty() || img.Cols() != 640 || img.Rows() != 480 {
+					t.Fatalf("%s: not a 640×480 image", tt.out)
+				}
+				return
+			}
+			if codec := videoCodec(t, tt.out); codec != "h264" {
+				t.Errorf("%s is %s, want h264", tt.out, codec)
+			}
+			v, err := decode.OpenVideo(tt.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			var f decode.Frame
+			n := 0
+			for v.Next(&f) == nil {
+				n++
+			}
+			if n != tt.frames {
+				t.Errorf("%s has %d frames, want %d", tt.out, n, tt.frames)
+			}
+		})
+	}
+	for _, name := range []string{still + ".detections.jpg", strings.TrimSuffix(still, ".png") + ".detections.jpg", strings.TrimSuffix(clip, ".mp4") + ".detections.mp4"} {
+		if _, err := os.Stat(name); err == nil {
+			t.Errorf("%s written although -annotate named another file", name)
+		}
+	}
 }
 
 func TestDetectRejects(t *testing.T) {
@@ -291,6 +373,8 @@ func TestDetectRejects(t *testing.T) {
 			`ONNX Runtime library not found at /nonexistent/libonnxruntime.so.1 (set MATTHAN_ONNXRUNTIME_LIB or run "make deps")`},
 		{"missing models", map[string]string{models.ModelsDirEnv: "/nonexistent/models"}, []string{clip}, "/nonexistent/models/yolox_nano.onnx"},
 		{"unreadable image", nil, []string{notImage}, "not an image"},
+		{"annotate a still as video", nil, []string{"-annotate", "/tmp/x.mp4", notImage}, "-annotate /tmp/x.mp4: the input is an image"},
+		{"annotate a video as still", nil, []string{"-annotate", "/tmp/x.jpg", clip}, "-annotate /tmp/x.jpg: the input is a video, want an .mp4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

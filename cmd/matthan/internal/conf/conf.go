@@ -59,8 +59,17 @@ type Detector struct {
 	ModelsDir string `yaml:"models_dir"`
 	// Threshold is the minimum confidence kept; 0 uses the manifest's.
 	Threshold float64 `yaml:"threshold"`
-	// Threads is ONNX Runtime's intra-op thread count. Defaults to 1.
+	// Threads is ONNX Runtime's intra-op thread count per worker. Defaults to 1.
 	Threads int `yaml:"threads"`
+	// Workers is the number of inference sessions shared by all cameras.
+	// 0 chooses enough to fill the cores without oversubscribing them.
+	Workers int `yaml:"workers"`
+	// GraphOptimization is ONNX Runtime's graph optimisation level:
+	// disable, basic, extended or all. Defaults to all.
+	GraphOptimization string `yaml:"graph_optimization"`
+	// Provider is the execution provider: cpu, cuda or tensorrt (the last
+	// two only when the installed library has them). Defaults to cpu.
+	Provider string `yaml:"provider"`
 }
 
 // Analysis sets how often frames are analysed.
@@ -253,6 +262,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Detector.Threads < 1 || c.Detector.Threads > 64 {
 		bad("detector.threads", "%d is outside 1..64", c.Detector.Threads)
+	}
+	if c.Detector.Workers < 0 || c.Detector.Workers > 64 {
+		bad("detector.workers", "%d is outside 0..64 (0 = automatic)", c.Detector.Workers)
+	}
+	switch c.Detector.GraphOptimization {
+	case "", "disable", "basic", "extended", "all":
+	default:
+		bad("detector.graph_optimization", "%q must be disable, basic, extended or all", c.Detector.GraphOptimization)
+	}
+	switch c.Detector.Provider {
+	case "", "cpu", "cuda", "tensorrt":
+	default:
+		bad("detector.provider", "%q must be cpu, cuda or tensorrt", c.Detector.Provider)
 	}
 	if c.Analysis.FPS <= 0 || c.Analysis.FPS > 60 {
 		bad("analysis.fps", "%v is outside (0, 60]", c.Analysis.FPS)

@@ -220,7 +220,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	return runErr
 }
 
-func openDetector(cfg conf.Config) (*models.Detector, error) {
+// openDetector loads the model once and returns the scheduler that serves
+// every camera's pipeline.
+func openDetector(cfg conf.Config) (*models.Scheduler, error) {
 	lib := cfg.Runtime.ONNXRuntime
 	if lib == "" {
 		lib = depsPath("lib/libonnxruntime.so.1", "/usr/local/lib/libonnxruntime.so.1")
@@ -236,7 +238,15 @@ func openDetector(cfg conf.Config) (*models.Detector, error) {
 	if dir == "" {
 		dir = depsPath("models", "")
 	}
-	return models.NewDetector(m, dir, models.Options{Threads: cfg.Detector.Threads, Threshold: float32(cfg.Detector.Threshold)})
+	return models.NewScheduler(m, dir, models.SchedulerOptions{
+		Workers: cfg.Detector.Workers,
+		Session: models.SessionOptions{
+			IntraOpThreads:    cfg.Detector.Threads,
+			GraphOptimization: cfg.Detector.GraphOptimization,
+			ExecutionProvider: cfg.Detector.Provider,
+		},
+		Threshold: float32(cfg.Detector.Threshold),
+	})
 }
 
 // openStore opens the analytics store (the embedded engine unless a server
