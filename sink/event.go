@@ -48,6 +48,11 @@ const (
 	TypeCameraTampered = "camera.tampered"
 	// TypeRecordingGap is an interval without recording (camera down, disk, restart).
 	TypeRecordingGap = "recording.gap"
+	// TypeRecordingIncident is a storage problem that threatens recording
+	// (disk full or failing, size cap reached with only young recordings).
+	TypeRecordingIncident = "recording.incident"
+	// TypeRecordingResolved is the end of a recording incident.
+	TypeRecordingResolved = "recording.resolved"
 )
 
 // tsLayout is how event times are written: RFC 3339, UTC, milliseconds.

@@ -3,16 +3,19 @@ package record
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
 // IndexFile is the name of a camera's segment index, in <Root>/<CameraID>.
 const IndexFile = "index.jsonl"
+
+// lockFile is the lock taken while the index is changed, in <Root>/<CameraID>.
+const lockFile = "index.lock"
 
 // indexTimeLayout is RFC 3339 in UTC with milliseconds, as the index stores times.
 const indexTimeLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -23,7 +26,8 @@ const (
 	EndParams   = "params"   // the stream parameters changed
 	EndGap      = "gap"      // access units were lost or could not be timed: the recording has a hole after End
 	EndStop     = "stop"     // the recorder stopped
-	EndError    = "error"    // writing failed; the file holds what was written before the failure
+	EndError    = "error"    // writing failed; the file holds the complete parts written before the failure
+	EndCrash    = "crash"    // the recorder stopped without closing it (kill, power loss); recovered at the next start up to its last complete part
 )
 
 // Segment is one closed segment file as the index records it.
@@ -36,7 +40,7 @@ type Segment struct {
 	Size      int64         // file size in bytes
 	SHA256    string        // hex sha256 of the whole file
 	Frames    int           // number of samples (access units) in the file
-	EndReason string        // why the segment ended: EndDuration, EndParams, EndGap, EndStop or EndError
+	EndReason string        // why the segment ended: EndDuration, EndParams, EndGap, EndStop, EndError or EndCrash
 }
 
 // segmentJSON is the index line of a Segment.
@@ -127,47 +131,87 @@ func ReadIndex(root, camera string) ([]Segment, error) {
 	return segs, nil
 }
 
-// appendIndex adds one line for seg to the index in dir and syncs it.
+// appendIndex adds one line for seg to the index in dir and syncs it,
+// holding the index lock so a retention sweep cannot lose the line.
 func appendIndex(dir string, seg Segment) error {
-	line, err := json.Marshal(seg)
-	if err != nil {
-		return fmt.Errorf("append index: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, IndexFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("append index: %w", err)
-	}
-	_, err = f.Write(append(line, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := withIndexLock(dir, func() error {
+		return appendLine(filepath.Join(dir, IndexFile), seg)
+	})
 	if err != nil {
 		return fmt.Errorf("append index: %w", err)
 	}
 	return nil
 }
 
-// repairIndex cuts off a last line that a crash left unfinished, so the
-// next append starts on a line of its own and the index stays readable.
-// The segment of that line stays on disk, unindexed.
-func repairIndex(dir string) error {
-	name := filepath.Join(dir, IndexFile)
-	data, err := os.ReadFile(name)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+// rewriteIndex replaces the index in dir by the segments keep accepts,
+// atomically (a temporary file renamed over it), under the index lock. It
+// returns the segments it removed.
+func rewriteIndex(dir string, keep func(Segment) bool) ([]Segment, error) {
+	var removed []Segment
+	err := withIndexLock(dir, func() error {
+		camera := filepath.Base(dir)
+		segs, err := ReadIndex(filepath.Dir(dir), camera)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		for _, s := range segs {
+			if !keep(s) {
+				removed = append(removed, s)
+				continue
+			}
+			line, err := json.Marshal(s)
+			if err != nil {
+				return err
+			}
+			buf.Write(append(line, '\n'))
+		}
+		if len(removed) == 0 {
+			return nil
+		}
+		return writeFileAtomic(filepath.Join(dir, IndexFile), buf.Bytes())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rewrite index: %w", err)
+	}
+	return removed, nil
+}
+
+// writeFileAtomic replaces name by data: a synced temporary file in the
+// same directory renamed over it, then the directory synced.
+func writeFileAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), name)
 	}
 	if err != nil {
-		return fmt.Errorf("repair index: %w", err)
+		os.Remove(tmp.Name())
+		return err
 	}
-	if len(data) == 0 || data[len(data)-1] == '\n' {
-		return nil
+	return syncDir(filepath.Dir(name))
+}
+
+// withIndexLock runs fn holding an exclusive flock on <dir>/index.lock,
+// which serialises the writers of the index (recorder, recovery,
+// retention), also across processes.
+func withIndexLock(dir string, fn func() error) error {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
 	}
-	keep := bytes.LastIndexByte(data, '\n') + 1
-	if err := os.Truncate(name, int64(keep)); err != nil {
-		return fmt.Errorf("repair index: %w", err)
+	defer f.Close() // closing releases the lock
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
-	return nil
+	return fn()
 }

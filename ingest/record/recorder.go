@@ -31,6 +31,16 @@ const (
 	fallbackFrameTicks = timeScale / 30
 	// logInterval is the least time between two warnings of the same kind.
 	logInterval = 10 * time.Second
+	// defaultGapThreshold is the largest capture-time jump taken as jitter:
+	// a pause shorter than this goes unnoticed, so the gap ledger is exact
+	// to within it.
+	defaultGapThreshold = time.Second
+	// defaultDiskRetry is how often a recorder whose disk failed tries again.
+	defaultDiskRetry = time.Second
+	// idleClose is how long the stream may send nothing before the open
+	// segment is closed as ending in a gap: the source's read timeout, after
+	// which it reconnects anyway.
+	idleClose = ingest.DefaultReadTimeout
 )
 
 // Recorder records one camera's stream as fMP4 segments under
@@ -55,6 +65,23 @@ type Recorder struct {
 	Logger *slog.Logger
 	// Metrics counts bytes, segments, parts and drops; nil counts nothing.
 	Metrics *Metrics
+	// GapThreshold is how far an access unit's Capture may stray from what
+	// its predecessor's Capture and the stream timestamps predict before
+	// the recorder takes it as a break in the stream (a camera that stopped
+	// sending, a reconnect): the segment ends and the hole goes into the
+	// gap ledger. Defaults to 1 s, so gaps are exact to within 1 s.
+	GapThreshold time.Duration
+	// DiskRetry is how often, while writing fails, the recorder tries again
+	// (at a keyframe). Defaults to 1 s.
+	DiskRetry time.Duration
+	// OnGap, when set, is called with every gap in the recording once the
+	// recording resumes after it and the gap is in the ledger. It
+	// is called from Run's goroutine and must return quickly.
+	OnGap func(Gap)
+	// OnIncident, when set, is called when writing fails (IncidentDisk:
+	// the camera is not being recorded) and again, Resolved, when recording
+	// resumes. It is called from Run's goroutine and must return quickly.
+	OnIncident func(Incident)
 
 	once    sync.Once
 	queue   chan queued
@@ -115,13 +142,20 @@ func (r *Recorder) Push(au ingest.AccessUnit) {
 	}
 }
 
-// Run writes the queued access units until ctx ends. It waits for the first
-// keyframe, then writes segments; when ctx ends it records what is still
-// queued, closes the last segment, indexes it and returns nil. It returns an
-// error (after closing and indexing what it wrote) when the config is
-// invalid (ErrInvalidConfig), the stream cannot be recorded
-// (ErrUnsupportedCodec, ErrInvalidParams) or the disk fails; its owner may
-// call Run again. Run starts no goroutines.
+// Run writes the queued access units until ctx ends. It first finalises
+// the segments a previous run left open (a crash: see doc.go), then waits
+// for the first keyframe and writes segments; the time since the last
+// recorded segment goes into the gap ledger (cause GapRestart) when the
+// first one starts. When ctx ends it records what is still queued, closes
+// the last segment, indexes it and returns nil.
+//
+// A failing disk does not end Run: it raises an IncidentDisk, drops access
+// units and tries again at a keyframe every DiskRetry; once writing works it
+// indexes what the failure cut short, reports the incident resolved and
+// records the outage as a GapDisk. Run returns an error (after closing and
+// indexing what it wrote) when the config is invalid (ErrInvalidConfig) or
+// the stream cannot be recorded (ErrUnsupportedCodec, ErrInvalidParams);
+// its owner may call Run again. Run starts no goroutines.
 func (r *Recorder) Run(ctx context.Context) error {
 	if err := r.validate(); err != nil {
 		return err
@@ -133,19 +167,20 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.setup()
 
 	w := &writer{
-		r:        r,
-		camDir:   filepath.Join(r.Root, r.CameraID),
-		segTicks: toTicks(orDefault(r.SegmentDuration, 60*time.Second)),
-		partDur:  orDefault(r.PartDuration, time.Second),
+		r:         r,
+		camDir:    filepath.Join(r.Root, r.CameraID),
+		segTicks:  toTicks(orDefault(r.SegmentDuration, 60*time.Second)),
+		partDur:   orDefault(r.PartDuration, time.Second),
+		threshold: orDefault(r.GapThreshold, defaultGapThreshold),
+		retry:     orDefault(r.DiskRetry, defaultDiskRetry),
+		cause:     GapRestart,
+		lastAU:    time.Now(),
 	}
 	w.partTicks = toTicks(w.partDur)
-	if err := os.MkdirAll(w.camDir, 0o755); err != nil {
-		return fmt.Errorf("record %s: %w", r.CameraID, err)
+	if err := w.open(); err != nil {
+		w.goDown(err) // the stream is still taken; recording starts when the disk works
 	}
-	if err := repairIndex(w.camDir); err != nil {
-		return fmt.Errorf("record %s: %w", r.CameraID, err)
-	}
-	r.log.Debug("recorder started", "dir", w.camDir)
+	r.log.Debug("recorder started", "dir", w.camDir, "last_end", w.lastEnd)
 
 	tick := time.NewTicker(w.partDur)
 	defer tick.Stop()
@@ -154,14 +189,139 @@ func (r *Recorder) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return w.stop()
 		case it := <-r.queue:
-			if err := w.handle(it); err != nil {
+			if err := w.handle(it); err != nil && !w.goDown(err) {
 				return w.fail(err)
 			}
 		case <-tick.C:
-			if err := w.flushStale(); err != nil {
+			if err := w.flushStale(); err != nil && !w.goDown(err) {
 				return w.fail(err)
 			}
 		}
+	}
+}
+
+// open prepares the camera folder: it finalises the segments a crash left
+// open and learns where the recording ended, so the time since then is a
+// gap when recording starts. Its errors are diskErrors.
+func (w *writer) open() error {
+	if err := os.MkdirAll(w.camDir, 0o755); err != nil {
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
+	}
+	if err := w.salvage(EndCrash); err != nil {
+		return err
+	}
+	segs, err := ReadIndex(w.r.Root, w.r.CameraID)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// Recording goes on; only the gap since the last run is unknown.
+		w.r.log.Error("cannot read the segment index: the gap before this run is not recorded", "error", err)
+	}
+	for _, s := range segs {
+		if s.End.After(w.lastEnd) {
+			w.lastEnd = s.End
+		}
+	}
+	return nil
+}
+
+// salvage indexes the segment files that were never closed, cutting each
+// to its last complete part, with the given end reason.
+func (w *writer) salvage(reason string) error {
+	recs, err := recoverOrphans(w.camDir, w.r.CameraID, reason)
+	for _, s := range recs {
+		w.r.m.segments.Inc()
+		w.r.m.recovered.Inc()
+		w.r.log.Warn("segment recovered", "segment", s.Path, "start", s.Start, "duration", s.Duration,
+			"frames", s.Frames, "bytes", s.Size, "reason", reason)
+		if s.End.After(w.lastEnd) {
+			w.lastEnd = s.End
+		}
+	}
+	if err != nil {
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
+	}
+	w.needSalvage = false
+	return nil
+}
+
+// diskError is a failure to write the recordings; the recorder waits it
+// out instead of returning.
+type diskError struct{ err error }
+
+func (e diskError) Error() string { return e.err.Error() }
+func (e diskError) Unwrap() error { return e.err }
+
+// goDown handles a failure to write: it reports whether err is a
+// diskError. The open segment is abandoned (its complete parts are indexed
+// once writing works again), an incident is raised, and the recorder drops
+// access units, trying again at a keyframe every DiskRetry.
+func (w *writer) goDown(err error) bool {
+	if !errors.As(err, new(diskError)) {
+		return false
+	}
+	if w.seg != nil {
+		w.seg.abandon()
+		w.seg, w.prev = nil, nil
+	}
+	w.needSalvage = true
+	w.dts264, w.dts265 = nil, nil
+	w.lastTry = time.Now()
+	if w.down != nil {
+		return true
+	}
+	w.cause = GapDisk
+	w.down = err
+	w.r.m.diskErrors.Inc()
+	msg := fmt.Sprintf("camera %s is not being recorded: writing to %s failed: %v; retrying every %v",
+		w.r.CameraID, w.camDir, err, w.retry)
+	w.r.log.Error("recording stopped: writing failed", "dir", w.camDir, "error", err, "retry", w.retry)
+	w.incident(Incident{Time: w.lastTry, Camera: w.r.CameraID, Kind: IncidentDisk, Message: msg})
+	return true
+}
+
+// goUp reports that writing works again after a failure.
+func (w *writer) goUp() {
+	if w.down == nil {
+		return
+	}
+	msg := fmt.Sprintf("camera %s is recorded again: writing to %s works", w.r.CameraID, w.camDir)
+	w.r.log.Info("recording resumed after a disk failure", "dir", w.camDir)
+	w.down = nil
+	w.incident(Incident{Time: time.Now(), Camera: w.r.CameraID, Kind: IncidentDisk, Message: msg, Resolved: true})
+}
+
+// incident calls OnIncident.
+func (w *writer) incident(in Incident) {
+	if w.r.OnIncident != nil {
+		w.r.OnIncident(in)
+	}
+}
+
+// noteGap records the hole between the end of the last segment and a
+// segment starting at start, if there is one, in the ledger and OnGap.
+func (w *writer) noteGap(start time.Time) {
+	start = start.UTC().Truncate(time.Millisecond)
+	if w.lastEnd.IsZero() || start.Sub(w.lastEnd) <= minGap {
+		return
+	}
+	g := Gap{Camera: w.r.CameraID, Start: w.lastEnd, End: start, Cause: w.cause}
+	w.r.m.gapSeconds.WithLabelValues(w.r.CameraID, g.Cause).Add(g.Duration().Seconds())
+	w.r.log.Warn("gap in the recording", "start", g.Start, "end", g.End, "duration", g.Duration(), "cause", g.Cause)
+	w.pendingGaps = append(w.pendingGaps, g)
+	w.writeGaps()
+	if w.r.OnGap != nil {
+		w.r.OnGap(g)
+	}
+}
+
+// writeGaps appends the gaps not yet in the ledger; what fails is kept for
+// the next try.
+func (w *writer) writeGaps() {
+	for len(w.pendingGaps) > 0 {
+		if err := appendLine(filepath.Join(w.camDir, GapsFile), w.pendingGaps[0]); err != nil {
+			w.r.log.Error("cannot write the gap ledger; will retry", "error", err)
+			return
+		}
+		w.pendingGaps = w.pendingGaps[1:]
 	}
 }
 
@@ -178,6 +338,10 @@ func (r *Recorder) validate() error {
 		return fmt.Errorf("%w: QueueLength %d is negative", ErrInvalidConfig, r.QueueLength)
 	case r.PartDuration > orDefault(r.SegmentDuration, 60*time.Second):
 		return fmt.Errorf("%w: PartDuration %v is longer than SegmentDuration", ErrInvalidConfig, r.PartDuration)
+	case r.GapThreshold < 0:
+		return fmt.Errorf("%w: GapThreshold %v is negative", ErrInvalidConfig, r.GapThreshold)
+	case r.DiskRetry < 0:
+		return fmt.Errorf("%w: DiskRetry %v is negative", ErrInvalidConfig, r.DiskRetry)
 	}
 	return checkCameraID(r.CameraID)
 }
@@ -200,7 +364,8 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // sample is an access unit waiting for the next one to know its duration.
 type sample struct {
-	dts, pts int64 // stream timestamps in ticks
+	dts, pts int64     // stream timestamps in ticks
+	capture  time.Time // the access unit's Capture
 	keyframe bool
 	payload  []byte // AVCC (length-prefixed) NAL units
 }
@@ -212,6 +377,16 @@ type writer struct {
 	segTicks  int64
 	partTicks int64
 	partDur   time.Duration
+	threshold time.Duration // GapThreshold
+	retry     time.Duration // DiskRetry
+
+	lastEnd     time.Time // End of the last segment indexed; zero when none is known
+	cause       string    // cause of a gap before the next segment
+	pendingGaps []Gap     // gaps not yet in the ledger (it could not be written)
+	lastAU      time.Time // wall time the last access unit was handled
+	down        error     // the write failure recording is waiting out; nil while writing works
+	lastTry     time.Time // wall time of the last attempt to write while down
+	needSalvage bool      // an abandoned segment may wait to be cut and indexed
 
 	params   *ingest.StreamParams // of the open segment
 	dts264   *h264.DTSExtractor
@@ -230,14 +405,15 @@ type writer struct {
 // handle records one access unit.
 func (w *writer) handle(it queued) error {
 	au := it.au
+	w.lastAU = time.Now()
 	if it.gapBefore {
-		if err := w.breakOff(EndGap, "recorder queue was full"); err != nil {
+		if err := w.breakOff(GapQueue, "recorder queue was full"); err != nil {
 			return err
 		}
 	}
 	if au.Params == nil || len(au.NALUs) == 0 {
 		w.r.m.dropped.Inc()
-		return w.breakOff(EndGap, "access unit without parameters or NAL units")
+		return w.breakOff(GapStream, "access unit without parameters or NAL units")
 	}
 	if c := au.Params.Codec; c != ingest.H264 && c != ingest.H265 {
 		return fmt.Errorf("record %s: %w: %q (want H264 or H265)", w.r.CameraID, ErrUnsupportedCodec, c)
@@ -259,6 +435,19 @@ func (w *writer) handle(it queued) error {
 		if _, err := w.initFor(au.Params); err != nil {
 			return err
 		}
+		if w.down != nil {
+			if time.Since(w.lastTry) < w.retry {
+				w.r.m.dropped.Inc()
+				return nil
+			}
+			w.lastTry = time.Now()
+		}
+		if w.needSalvage {
+			if err := w.salvage(EndError); err != nil {
+				w.r.m.dropped.Inc()
+				return err
+			}
+		}
 	}
 
 	pts := toTicks(au.PTS)
@@ -269,11 +458,15 @@ func (w *writer) handle(it queued) error {
 		why = "cannot derive the decode time: " + err.Error()
 	case w.seg != nil && dts-w.prev.dts > maxSampleTicks:
 		why = fmt.Sprintf("timestamps jumped by %v", fromTicks(dts-w.prev.dts))
+	case w.seg != nil && dts <= w.prev.dts:
+		why = fmt.Sprintf("timestamps went back by %v", fromTicks(w.prev.dts-dts))
+	case w.seg != nil && absDuration(au.Capture.Sub(w.prev.capture)-fromTicks(pts-w.prev.pts)) > w.threshold:
+		why = fmt.Sprintf("capture time jumped by %v", au.Capture.Sub(w.prev.capture)-fromTicks(pts-w.prev.pts))
 	}
 	if why != "" {
 		// A break in the stream (a camera restart, a PTS jump): end the
 		// segment and, at a keyframe, start the next one right here.
-		if err := w.breakOff(EndGap, why); err != nil {
+		if err := w.breakOff(GapStream, why); err != nil {
 			return err
 		}
 		if !au.Keyframe {
@@ -288,7 +481,7 @@ func (w *writer) handle(it queued) error {
 	payload, err := h264.AVCC(au.NALUs).Marshal() // the same length-prefixed layout for H.265
 	if err != nil {
 		w.r.m.dropped.Inc()
-		return w.breakOff(EndGap, "bad NAL units: "+err.Error())
+		return w.breakOff(GapStream, "bad NAL units: "+err.Error())
 	}
 
 	if w.seg != nil && au.Keyframe && dts-w.seg.firstDTS >= w.segTicks {
@@ -307,7 +500,7 @@ func (w *writer) handle(it queued) error {
 	} else if err := w.commit(dts); err != nil {
 		return err
 	}
-	w.prev = &sample{dts: dts, pts: pts, keyframe: au.Keyframe, payload: payload}
+	w.prev = &sample{dts: dts, pts: pts, capture: au.Capture, keyframe: au.Keyframe, payload: payload}
 	return nil
 }
 
@@ -367,9 +560,12 @@ func (w *writer) start(au ingest.AccessUnit) error {
 	}
 	seg, err := createSegment(w.camDir, au.Capture, init)
 	if err != nil {
-		return fmt.Errorf("record %s: %w", w.r.CameraID, err)
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
 	}
 	seg.testHookPartWrite = w.r.testHookPartWrite
+	w.goUp()
+	w.noteGap(seg.start)
+	w.cause = GapStream // a hole after this segment is the stream's, unless said otherwise
 	w.r.m.bytes.Add(float64(len(init)))
 	w.seg, w.params, w.prev, w.lastDur = seg, au.Params, nil, 0
 	if !w.waitFrom.IsZero() || w.skipped > 0 {
@@ -414,7 +610,7 @@ func (w *writer) flush() error {
 	n, err := w.seg.flush()
 	w.r.m.bytes.Add(float64(n))
 	if err != nil {
-		return fmt.Errorf("record %s: %w", w.r.CameraID, err)
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
 	}
 	if n > 0 {
 		w.r.m.parts.Inc()
@@ -424,7 +620,11 @@ func (w *writer) flush() error {
 
 // flushStale writes a part that has waited longer than PartDuration of
 // wall time, so a stalled stream does not hold video in memory.
+// A stream silent for idleClose ends the segment in a gap.
 func (w *writer) flushStale() error {
+	if w.seg != nil && time.Since(w.lastAU) >= idleClose {
+		return w.breakOff(GapStream, fmt.Sprintf("no access units for %v", idleClose))
+	}
 	if w.seg == nil || len(w.seg.part) == 0 || time.Since(w.seg.partOpened) < w.partDur {
 		return nil
 	}
@@ -454,11 +654,12 @@ func (w *writer) end(reason string) error {
 	w.seg = nil
 	rec, err := seg.close(w.r.CameraID, reason)
 	if err != nil {
-		return fmt.Errorf("record %s: %w", w.r.CameraID, err)
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
 	}
 	if err := appendIndex(w.camDir, rec); err != nil {
-		return fmt.Errorf("record %s: %w", w.r.CameraID, err)
+		return diskError{fmt.Errorf("record %s: %w", w.r.CameraID, err)}
 	}
+	w.lastEnd = rec.End
 	w.r.m.segments.Inc()
 	w.r.log.Info("segment closed", "segment", rec.Path, "start", rec.Start, "duration", rec.Duration,
 		"frames", rec.Frames, "bytes", rec.Size, "reason", reason)
@@ -466,9 +667,13 @@ func (w *writer) end(reason string) error {
 }
 
 // breakOff ends the open segment at a break in the stream and waits for
-// the next keyframe; decode times are derived afresh from there.
-func (w *writer) breakOff(reason, why string) error {
+// the next keyframe; decode times are derived afresh from there. cause is
+// the cause of the gap if a segment ends here.
+func (w *writer) breakOff(cause, why string) error {
 	w.dts264, w.dts265 = nil, nil
+	if w.seg != nil {
+		w.cause = cause
+	}
 	if w.waitFrom.IsZero() {
 		w.waitFrom = time.Now()
 	}
@@ -476,7 +681,7 @@ func (w *writer) breakOff(reason, why string) error {
 	if n, ok := w.gapLog.note(time.Now()); ok {
 		w.r.log.Warn("recording gap: waiting for the next keyframe", "why", why, "gaps", n)
 	}
-	return w.end(reason)
+	return w.end(EndGap)
 }
 
 // stop records what is queued (at most one queue's worth, so a source
@@ -496,6 +701,7 @@ drain:
 	if err := w.end(EndStop); err != nil {
 		return w.fail(err)
 	}
+	w.writeGaps()
 	return nil
 }
 
@@ -512,10 +718,18 @@ func (w *writer) fail(err error) error {
 		cerr = appendIndex(w.camDir, rec)
 	}
 	if cerr != nil {
-		return errors.Join(err, cerr)
+		return errors.Join(err, cerr) // the file is recovered at the next start
 	}
 	w.r.m.segments.Inc()
 	return err
+}
+
+// absDuration is |d|.
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // limiter lets one of a kind of warning through per logInterval and counts

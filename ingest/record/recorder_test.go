@@ -17,7 +17,12 @@ import (
 	"github.com/matthan/matthan/ingest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if root := os.Getenv(crashChildEnv); root != "" {
+		os.Exit(crashChild(root)) // a recorder for TestRecorderKilled to kill
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestRecorderFootage records real clips faster than real time and checks
 // the segments with ffprobe, against the clip and the index.
@@ -439,10 +444,7 @@ func TestReadIndex(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, IndexFile), []byte(line+"\n"+line[:40]), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := repairIndex(dir); err != nil {
-			t.Fatal(err)
-		}
-		if err := appendIndex(dir, want); err != nil {
+		if err := appendIndex(dir, want); err != nil { // cuts the torn line first
 			t.Fatal(err)
 		}
 		segs, err := ReadIndex(root, "cam")

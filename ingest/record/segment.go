@@ -110,11 +110,16 @@ func createSegment(camDir string, start time.Time, init []byte) (*segmentFile, e
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
 	s := &segmentFile{file: f, rel: path.Join(day, name), hash: sha256.New(), start: start}
-	if err := s.write(init); err == nil {
-		err = syncDir(dir)
+	err = syncDir(dir)
+	if err == nil {
+		err = writeOpen(camDir, s.rel, start)
+	}
+	if err == nil {
+		err = s.write(init)
 	}
 	if err != nil {
 		f.Close()
+		os.Remove(f.Name()) // holds no video
 		return nil, fmt.Errorf("create segment %s: %w", s.rel, err)
 	}
 	return s, nil

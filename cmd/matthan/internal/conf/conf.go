@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,7 +93,16 @@ type Recording struct {
 	// Retention is how long recordings and events are kept. Defaults to 30d
 	// and may not be shorter (R-11.3).
 	Retention Duration `yaml:"retention"`
+	// MaxBytesPerCamera caps one camera's recordings; 0 = no cap. Size
+	// pressure never deletes recordings younger than 30 days: it raises a
+	// storage incident instead.
+	MaxBytesPerCamera int64 `yaml:"max_bytes_per_camera"`
+	// MaxBytesTotal caps all recordings together; 0 = no cap.
+	MaxBytesTotal int64 `yaml:"max_bytes_total"`
 }
+
+// RecordingsDir is the folder of the evidence recordings under Data.
+func (c Config) RecordingsDir() string { return filepath.Join(c.Data, "recordings") }
 
 // Kafka configures the event stream. No brokers means Kafka is off.
 type Kafka struct {
@@ -290,6 +300,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Recording.Retention.D() < MinRetention {
 		bad("recording.retention", "%v is shorter than 30 days: the regulation requires recordings to be kept at least 30 days (R-11.3)", c.Recording.Retention.D())
+	}
+	if c.Recording.MaxBytesPerCamera < 0 {
+		bad("recording.max_bytes_per_camera", "must not be negative (0 = no cap)")
+	}
+	if c.Recording.MaxBytesTotal < 0 {
+		bad("recording.max_bytes_total", "must not be negative (0 = no cap)")
 	}
 	for i, b := range c.Kafka.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {

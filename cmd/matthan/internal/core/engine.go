@@ -63,7 +63,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	for _, dir := range []string{cfg.Data, filepath.Join(cfg.Data, "recordings")} {
+	for _, dir := range []string{cfg.Data, cfg.RecordingsDir()} {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("data folder: %w", err)
 		}
@@ -115,13 +115,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		camLog := log.With("camera", cc.ID)
 		c := &camera{conf: cc}
 		c.recorder = &record.Recorder{
-			Root:            filepath.Join(cfg.Data, "recordings"),
+			Root:            cfg.RecordingsDir(),
 			CameraID:        cc.ID,
 			SegmentDuration: cfg.Recording.Segment.D(),
 			PartDuration:    cfg.Recording.Part.D(),
 			Logger:          log, // the recorder adds its component and camera keys
 			Metrics:         recordMetrics,
 		}
+		c.recorder.OnGap = func(g record.Gap) { publish(gapEvent(g, cfg.Node)) }
+		c.recorder.OnIncident = func(in record.Incident) { publish(incidentEvent(in, cfg.Node)) }
 		c.pipeline = &analyzer.Pipeline{
 			CameraID:      cc.ID,
 			SystemID:      cc.SystemID,
@@ -146,6 +148,24 @@ func (e *Engine) Run(ctx context.Context) error {
 			Metrics: ingestMetrics,
 		}
 		cameras = append(cameras, c)
+	}
+
+	retention := &record.Retention{
+		Root:           cfg.RecordingsDir(),
+		MaxAge:         cfg.Recording.Retention.D(),
+		CameraMaxBytes: cfg.Recording.MaxBytesPerCamera,
+		TotalMaxBytes:  cfg.Recording.MaxBytesTotal,
+		OnIncident:     func(in record.Incident) { publish(incidentEvent(in, cfg.Node)) },
+		// Until the audit log exists (API issue), holds and releases are
+		// recorded in the retention files and logged here.
+		Audit: func(action string, details map[string]string) {
+			log.Info("audit", "action", action, "details", details)
+		},
+		Logger:  log,
+		Metrics: recordMetrics,
+	}
+	if err := retention.Validate(); err != nil {
+		return fmt.Errorf("recording: %w", err)
 	}
 
 	// Each group has its own context so shutdown can go in order.
@@ -174,6 +194,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.source.Run) })
 	}
 	ingWG.Go(func() { watchCameras(ingestCtx, cameras, cfg.Node, publish) })
+	ingWG.Go(func() { supervise(ingestCtx, log.With("component", "retention"), retention.Run) })
 	server := &api.Server{
 		Listen:   cfg.Listen,
 		Cameras:  func() []api.CameraStatus { return statuses(cameras) },

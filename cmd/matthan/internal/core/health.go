@@ -2,9 +2,11 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/matthan/matthan/ingest"
+	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
 )
 
@@ -54,4 +56,32 @@ func healthEvent(prev ingest.State, st ingest.Status) (sink.Event, bool) {
 		return ev, true
 	}
 	return sink.Event{}, false
+}
+
+// gapEvent reports an interval without recording: ts is the start
+// of the gap, the detail gives its cause and end.
+func gapEvent(g record.Gap, node string) sink.Event {
+	ev := sink.NewEvent(sink.TypeRecordingGap, g.Camera, g.Start)
+	ev.Node = node
+	ev.Measures = map[string]float64{"duration_s": g.Duration().Seconds()}
+	ev.Detail = fmt.Sprintf("no recording from %s to %s (cause: %s)",
+		g.Start.UTC().Format(time.RFC3339Nano), g.End.UTC().Format(time.RFC3339Nano), g.Cause)
+	return ev
+}
+
+// incidentEvent reports a storage incident (disk full or failing, or a size
+// cap that would need deleting recordings younger than 30 days).
+func incidentEvent(in record.Incident, node string) sink.Event {
+	typ := sink.TypeRecordingIncident
+	if in.Resolved {
+		typ = sink.TypeRecordingResolved
+	}
+	camera := in.Camera
+	if camera == "" {
+		camera = "*" // a limit on all cameras together
+	}
+	ev := sink.NewEvent(typ, camera, in.Time)
+	ev.Node = node
+	ev.Detail = in.Kind + ": " + in.Message
+	return ev
 }
