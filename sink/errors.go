@@ -8,3 +8,7 @@ var ErrInvalidEvent = errors.New("invalid event")
 
 // ErrAlreadyRunning is returned by Fanout.Run when the fan-out is already running.
 var ErrAlreadyRunning = errors.New("fan-out already running")
+
+// ErrQueueFull is returned, per sink, by Fanout.Publish when a sink's
+// in-memory queue is full and it loses the event (without SpoolDir).
+var ErrQueueFull = errors.New("sink queue full")

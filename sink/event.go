@@ -3,6 +3,7 @@ package sink
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -162,6 +163,11 @@ func (e Event) Validate() error {
 	}
 	if _, err := uuid.Parse(e.ID); err != nil {
 		return fmt.Errorf("%w: id %q is not a UUID", ErrInvalidEvent, e.ID)
+	}
+	for k, v := range e.Measures {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: measures[%q] is %v, not a finite number", ErrInvalidEvent, k, v)
+		}
 	}
 	return nil
 }

@@ -2,12 +2,19 @@ package sink
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/matthan/matthan/sink/spool"
 )
 
 // Fan-out defaults.
@@ -38,14 +45,27 @@ type Writer interface {
 }
 
 // Fanout hands every published event to each of its Sinks. Each sink has its
-// own bounded queue and goroutine, so a slow or failing sink delays nobody
-// else: when its queue is full, its events are dropped and counted.
-// Configure it before the first Publish or Run; Publish is safe for
+// own queue and goroutine, so a slow or failing sink delays nobody else.
+//
+// Without SpoolDir the queue is in memory and bounded by QueueSize: when it
+// is full, the sink's events are dropped, counted, and Publish says so; what
+// the final flush cannot write is lost too. With SpoolDir each sink's queue
+// is a disk spool (package spool) in SpoolDir/<sink name>: every accepted
+// event is in the spool file before Publish returns, the sink's goroutine
+// reads it in order, writes it in batches, retrying with backoff, and
+// acknowledges it once written, so neither an outage of the sink nor a
+// restart of the engine loses it (delivery is at-least-once: events written
+// but not yet acknowledged are written again after a restart). When a spool
+// holds SpoolMaxBytes, Publish refuses events for that sink with
+// spool.ErrFull, counted and alarmed.
+//
+// Configure it before the first Publish, Open or Run; Publish is safe for
 // concurrent use.
 type Fanout struct {
 	// Sinks receive every valid published event.
 	Sinks []Writer
-	// QueueSize bounds the events waiting for each sink. Defaults to DefaultQueueSize.
+	// QueueSize bounds the events waiting in memory for each sink, without
+	// SpoolDir. Defaults to DefaultQueueSize.
 	QueueSize int
 	// BatchSize is the most events per Write. Defaults to DefaultBatchSize.
 	BatchSize int
@@ -62,8 +82,23 @@ type Fanout struct {
 	Logger *slog.Logger
 	// Metrics receives the per-sink counters. Defaults to unregistered metrics.
 	Metrics *Metrics
+	// SpoolDir, when set, holds a disk spool per sink, SpoolDir/<sink
+	// name>, through which every event goes; sink names must then be
+	// unique file names. Empty keeps the queues in memory only.
+	SpoolDir string
+	// SpoolMaxBytes bounds the bytes waiting in each sink's spool. Defaults
+	// to spool.DefaultMaxBytes.
+	SpoolMaxBytes int64
+	// SpoolMetrics receives the spools' gauges and counters. Defaults to
+	// unregistered metrics.
+	SpoolMetrics *spool.Metrics
+	// OnSpoolFull, when set, is called with a sink's name and true when its
+	// spool becomes full, and false when it accepts events again. It is
+	// called from the goroutine calling Publish and must not block.
+	OnSpoolFull func(sink string, full bool)
 
 	once    sync.Once
+	openErr error
 	lanes   []lane
 	running atomic.Bool
 }
@@ -71,7 +106,8 @@ type Fanout struct {
 // lane is one sink's queue and counters.
 type lane struct {
 	w                                   Writer
-	q                                   chan Event
+	q                                   chan Event   // without a spool
+	sp                                  *spool.Spool // with one
 	published, written, failed, dropped prometheus.Counter
 	log                                 *slog.Logger
 }
@@ -116,43 +152,136 @@ func (f *Fanout) init() {
 				log:       f.Logger.With("sink", name),
 			}
 		}
+		if f.SpoolDir != "" {
+			f.openErr = f.openSpools()
+		}
 	})
 }
 
-// Publish queues e for every sink without blocking. An invalid event is
-// refused and counted; a sink whose queue is full loses e, counted.
-func (f *Fanout) Publish(e Event) {
-	f.init()
-	if e.Validate() != nil {
-		f.Metrics.invalid.Inc()
-		return
+// openSpools opens the spool of every sink, or none.
+func (f *Fanout) openSpools() error {
+	seen := map[string]bool{}
+	for _, l := range f.lanes {
+		name := l.w.Name()
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || seen[name] {
+			return fmt.Errorf("open sink spools: sink name %q: want a unique name usable as a folder name", name)
+		}
+		seen[name] = true
 	}
 	for i := range f.lanes {
 		l := &f.lanes[i]
+		name := l.w.Name()
+		var onFull func(bool)
+		if f.OnSpoolFull != nil {
+			onFull = func(full bool) { f.OnSpoolFull(name, full) }
+		}
+		sp, err := spool.Open(filepath.Join(f.SpoolDir, name), spool.Options{
+			Name:     name,
+			MaxBytes: f.SpoolMaxBytes,
+			OnFull:   onFull,
+			Logger:   f.Logger.With("sink", name),
+			Metrics:  f.SpoolMetrics,
+		})
+		if err != nil {
+			return errors.Join(fmt.Errorf("open sink spools: %w", err), f.Close())
+		}
+		l.sp = sp
+	}
+	return nil
+}
+
+// Open opens the sinks' spools (with SpoolDir), resuming what an earlier
+// run left in them. Publish and Run open them too; call Open first to fail
+// start-up on an unusable spool rather than at the first Publish.
+func (f *Fanout) Open() error {
+	f.init()
+	return f.openErr
+}
+
+// Close closes the sinks' spools; what they hold stays for the next run.
+// Run closes them when it returns: Close is for a Fanout that never ran.
+func (f *Fanout) Close() error {
+	var errs []error
+	for i := range f.lanes {
+		if sp := f.lanes[i].sp; sp != nil {
+			errs = append(errs, sp.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Publish queues e for every sink without blocking on any sink. It refuses
+// an invalid event (ErrInvalidEvent), counted. It returns, joined, an error
+// per sink that did not take e, counted as dropped: ErrQueueFull for a full
+// memory queue; spool.ErrFull, or the spool's write error, with SpoolDir.
+// The other sinks have e.
+func (f *Fanout) Publish(e Event) error {
+	f.init()
+	if err := e.Validate(); err != nil {
+		f.Metrics.invalid.Inc()
+		return err
+	}
+	if f.openErr != nil {
+		for i := range f.lanes {
+			f.lanes[i].dropped.Inc()
+		}
+		return f.openErr
+	}
+	var rec []byte
+	if f.SpoolDir != "" {
+		var err error
+		if rec, err = json.Marshal(e); err != nil { // a NaN measure, say
+			f.Metrics.invalid.Inc()
+			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		}
+	}
+	var errs []error
+	for i := range f.lanes {
+		l := &f.lanes[i]
+		if l.sp != nil {
+			if err := l.sp.Append(rec); err != nil {
+				l.dropped.Inc()
+				errs = append(errs, err) // names the sink's spool
+				continue
+			}
+			l.published.Inc()
+			continue
+		}
 		select {
 		case l.q <- e:
 			l.published.Inc()
 		default:
 			l.dropped.Inc()
+			errs = append(errs, fmt.Errorf("sink %s: %w", l.w.Name(), ErrQueueFull))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // Run writes queued events to the sinks, one goroutine per sink, until ctx
 // ends; then it writes what is still queued, within FlushTimeout, and
-// returns once every sink goroutine has ended. It returns nil after a
-// shutdown, ErrAlreadyRunning if called twice.
+// returns once every sink goroutine has ended, after closing the spools
+// (what they still hold waits for the next run). It returns nil after a
+// shutdown, ErrAlreadyRunning if called twice, and the error of a spool
+// that did not open or close.
 func (f *Fanout) Run(ctx context.Context) error {
 	f.init()
 	if !f.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
+	if f.openErr != nil {
+		return f.openErr
+	}
 	var wg sync.WaitGroup
 	for i := range f.lanes {
-		wg.Go(func() { f.drain(ctx, &f.lanes[i]) })
+		if f.lanes[i].sp != nil {
+			wg.Go(func() { f.drainSpool(ctx, &f.lanes[i]) })
+		} else {
+			wg.Go(func() { f.drain(ctx, &f.lanes[i]) })
+		}
 	}
 	wg.Wait()
-	return nil
+	return f.Close()
 }
 
 // drain is the goroutine of one sink: it batches by size or FlushInterval
@@ -248,5 +377,123 @@ func (f *Fanout) flush(ctx context.Context, l *lane, batch []Event) {
 	if lost > 0 {
 		l.dropped.Add(float64(lost))
 		l.log.Error("sink events lost at shutdown", "events", lost)
+	}
+}
+
+// drainSpool is the goroutine of a sink with a spool: it reads batches from
+// the spool in order, by size or once the oldest unread event waited
+// FlushInterval, writes them, retrying until written or ctx ends, and
+// acknowledges each written batch.
+func (f *Fanout) drainSpool(ctx context.Context, l *lane) {
+	timer := time.NewTimer(f.FlushInterval)
+	timer.Stop()
+	defer timer.Stop()
+	waiting, due := false, false
+	for {
+		n := l.sp.Unread()
+		if n >= f.BatchSize || (n > 0 && due) {
+			if waiting {
+				timer.Stop()
+				waiting = false
+			}
+			due = false
+			batch, err := f.readSpool(l)
+			if err != nil {
+				l.log.Error("sink spool read failed, retrying", "err", err)
+				if !sleep(ctx, f.RetryMax) {
+					f.flushSpool(ctx, l, nil)
+					return
+				}
+				continue
+			}
+			if !f.writeRetrying(ctx, l, batch) {
+				f.flushSpool(ctx, l, batch)
+				return
+			}
+			f.ack(l)
+			continue
+		}
+		if n > 0 && !waiting {
+			timer.Reset(f.FlushInterval)
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			f.flushSpool(ctx, l, nil)
+			return
+		case <-l.sp.Ready():
+		case <-timer.C:
+			waiting, due = false, true
+		}
+	}
+}
+
+// readSpool reads and decodes the next batch of at most BatchSize events.
+// A record that does not decode (it cannot: Publish wrote it) is logged,
+// counted as dropped and skipped.
+func (f *Fanout) readSpool(l *lane) ([]Event, error) {
+	recs, err := l.sp.Read(f.BatchSize)
+	batch := make([]Event, 0, len(recs))
+	for _, r := range recs {
+		var e Event
+		if err := json.Unmarshal(r, &e); err != nil {
+			l.dropped.Inc()
+			l.log.Error("sink spool record does not decode, skipped", "record", string(r[:min(len(r), 200)]), "err", err)
+			continue
+		}
+		batch = append(batch, e)
+	}
+	return batch, err
+}
+
+// ack acknowledges the batches read from l's spool. A failed ack is
+// logged: those events are written again after a restart.
+func (f *Fanout) ack(l *lane) {
+	if err := l.sp.Ack(); err != nil {
+		l.log.Error("sink spool ack failed: written events will be sent again after a restart", "err", err)
+	}
+}
+
+// flushSpool writes batch and then what the spool holds unread, one
+// attempt per batch, within FlushTimeout; at the first failure it stops:
+// what is left stays in the spool for the next run, nothing is lost.
+func (f *Fanout) flushSpool(ctx context.Context, l *lane, batch []Event) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.FlushTimeout)
+	defer cancel()
+	for fctx.Err() == nil {
+		if len(batch) == 0 {
+			var err error
+			if batch, err = f.readSpool(l); err != nil {
+				l.log.Error("sink spool read failed at shutdown", "err", err)
+				break
+			}
+			if len(batch) == 0 {
+				f.ack(l) // records skipped as undecodable
+				break
+			}
+		}
+		if err := l.w.Write(fctx, batch); err != nil {
+			l.failed.Add(float64(len(batch)))
+			l.log.Warn("sink final flush failed", "events", len(batch), "err", err)
+			break
+		}
+		l.written.Add(float64(len(batch)))
+		f.ack(l)
+		batch = nil
+	}
+	if records, bytes := l.sp.Pending(); records > 0 {
+		l.log.Info("sink events kept in the spool for the next run", "events", records, "bytes", bytes)
+	}
+}
+
+// sleep waits d, or less when ctx ends first; it reports whether ctx is live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }

@@ -6,6 +6,9 @@
 #   kafka.sh up [PORT]      start a broker on 127.0.0.1:PORT (default $KAFKA_PORT or 9092), wait until it answers
 #   kafka.sh down [PORT]    stop it (SIGTERM, SIGKILL after 20 s) and remove its run folder
 #   kafka.sh status [PORT]  say which brokers run; exit 0 when the one asked for (or any) answers, 3 otherwise
+#
+# KAFKA_KEEP=1 keeps the run folder on "down" and reuses it (config, controller port, data) on "up", so that
+# a broker restarted by a fault test still has its topics and messages.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,12 +61,18 @@ cmd_up() {
     return 0
   fi
   port_busy "$port" && die "127.0.0.1:$port is taken by another program: stop it or pick another port (KAFKA_PORT=...)"
-  cport="$(free_port "$port")" || die "no free loopback port for the controller"
-
-  rm -rf "$run"
-  mkdir -p "$run/data" "$run/logs"
-  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$run/data|g" \
-    "$HERE/server.properties.in" >"$run/server.properties"
+  if [ "${KAFKA_KEEP:-}" = 1 ] && [ -f "$run/server.properties" ] && [ -d "$run/data" ]; then
+    cport="$(sed -n 's/^controller.quorum.voters=1@127.0.0.1://p' "$run/server.properties")"
+    port_busy "$cport" && die "the kept broker's controller port 127.0.0.1:$cport is taken by another program"
+    echo "kafka.sh: KAFKA_KEEP=1: reusing the data in $run"
+    rm -f "$run/kafka.pid" # the stopped broker's
+  else
+    cport="$(free_port "$port")" || die "no free loopback port for the controller"
+    rm -rf "$run"
+    mkdir -p "$run/data" "$run/logs"
+    sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$run/data|g" \
+      "$HERE/server.properties.in" >"$run/server.properties"
+  fi
 
   local java_cmd=(java "${JVM_OPTS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$LIBS/*")
   if ! "${java_cmd[@]}" -Dkafka.logs.dir="$run/logs/format" kafka.tools.StorageTool format --config "$run/server.properties" \
@@ -115,7 +124,11 @@ cmd_down() {
   else
     echo "kafka.sh: no broker of ours on 127.0.0.1:$port"
   fi
-  rm -rf "$run"
+  if [ "${KAFKA_KEEP:-}" = 1 ]; then
+    echo "kafka.sh: KAFKA_KEEP=1: kept $run"
+  else
+    rm -rf "$run"
+  fi
 }
 
 cmd_status() {

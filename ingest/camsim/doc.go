@@ -13,5 +13,7 @@
 // The demo runs it as `matthan camsim`; tests start a Server on a free
 // loopback port, and stop and start it again to simulate a camera going
 // away, or Pause a stream to simulate a camera that stays connected but
-// stops sending.
+// stops sending. Picture faults keep the stream going: Freeze repeats the
+// last keyframe (a frozen picture), Black sends a black picture encoded
+// with ffmpeg (a covered lens), and Normal goes back to the file.
 package camsim

@@ -10,8 +10,9 @@ var (
 	ErrNoFiles = errors.New("no files to stream")
 	// ErrDuplicateName means two files map to the same stream name.
 	ErrDuplicateName = errors.New("two files have the same stream name")
-	// ErrUnknownStream means Pause or Resume named a stream the server does not serve.
+	// ErrUnknownStream means a stream control (Pause, Resume, Freeze, Black,
+	// Normal) named a stream the server does not serve.
 	ErrUnknownStream = errors.New("unknown stream")
-	// ErrNotRunning means Pause or Resume was called while Run is not serving.
+	// ErrNotRunning means a stream control was called while Run is not serving.
 	ErrNotRunning = errors.New("server not running")
 )

@@ -45,6 +45,8 @@ type fileStream struct {
 
 	mu     sync.Mutex
 	paused chan struct{} // non-nil while paused; closed by resume
+	mode   pictureMode   // what the sender sends
+	black  *stillClip    // the black clip, encoded on the first Black
 }
 
 // initialize creates the RTSP stream of the file on srv.
@@ -150,8 +152,10 @@ func (c *clock) waitUntil(ctx context.Context, f *fileStream, at time.Duration) 
 // ended, or the error that stopped it.
 //
 // Stream time starts at 0 with the first packet's DTS. Each loop starts one
-// frame after the previous loop's last DTS and last PTS, so both keep
-// increasing. RTP timestamps are a random origin plus the PTS in stream time.
+// frame after the last DTS and the last PTS sent, so both keep increasing;
+// so do the frames sent while the picture is frozen or black, one frame
+// apart, and the loop that restarts the file when the stream goes back to
+// normal. RTP timestamps are a random origin plus the PTS in stream time.
 // The RTCP sender reports map them to the capture time, start + PTS minus
 // the file's largest PTS-DTS (the reorder delay of B-frames): a picture is
 // sent at start + DTS, never before it was captured.
@@ -160,7 +164,7 @@ func (f *fileStream) play(ctx context.Context, log *slog.Logger) error {
 	if fps := f.dmx.FrameRate(); fps > 0 {
 		frame = time.Duration(float64(time.Second) / fps)
 	}
-	reorder, err := f.reorderDelay()
+	reorder, lead, err := f.scan()
 	if err != nil {
 		return err
 	}
@@ -169,80 +173,126 @@ func (f *fileStream) play(ctx context.Context, log *slog.Logger) error {
 	c.timer.Stop()
 
 	var (
-		loopStart      time.Duration // stream time of this loop's first DTS
-		first          = true        // the next packet is the first of a loop
-		d0             time.Duration // file DTS of the loop's first packet
-		lastDTS        time.Duration
-		minPTS, maxPTS time.Duration
-		params         = f.dmx.Params()
-		codec          = f.dmx.Codec()
-		loops          int
+		loopStart        time.Duration // stream time of this loop's first DTS
+		first            = true        // the next packet is the first of a loop
+		loopPackets      int           // packets read in this loop
+		d0               time.Duration // file DTS of the loop's first packet
+		sent             bool          // a frame was sent
+		sentDTS, sentPTS time.Duration // last DTS and largest PTS sent, in stream time
+		lastKey          [][]byte      // the last keyframe sent from the file, with its parameter sets
+		blackAt          int           // next packet of the black clip
+		mode             = modeNormal
+		params           = f.dmx.Params()
+		codec            = f.dmx.Codec()
+		loops            int
 	)
-	for {
-		pkt, err := f.dmx.Read()
-		if errors.Is(err, io.EOF) {
-			if first {
-				return fmt.Errorf("%s: no video packets", f.path)
-			}
-			loopStart += max(lastDTS-d0, maxPTS-minPTS) + frame
-			if err := f.dmx.Rewind(); err != nil {
-				return err
-			}
-			loops++
-			log.Debug("loop", "stream", f.name, "loops", loops)
-			first = true
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if first {
-			d0, minPTS, maxPTS, first = pkt.DTS, pkt.PTS, pkt.PTS, false
-		}
-		lastDTS = pkt.DTS
-		minPTS, maxPTS = min(minPTS, pkt.PTS), max(maxPTS, pkt.PTS)
-		dts := loopStart + pkt.DTS - d0
-		pts := max(loopStart+pkt.PTS-d0, dts)
-
+	send := func(dts, pts time.Duration, nalus [][]byte) (bool, error) {
 		if err := c.waitUntil(ctx, f, dts); err != nil {
-			return nil
-		}
-		nalus := pkt.NALUs
-		if pkt.Keyframe {
-			nalus = withParams(codec, params, nalus)
+			return false, nil
 		}
 		pkts, err := f.encode(nalus)
 		if err != nil {
-			return fmt.Errorf("%s: packetize: %w", f.path, err)
+			return false, fmt.Errorf("%s: packetize: %w", f.path, err)
 		}
 		ts := rtpOrigin + uint32(durationToTicks(pts))
 		ntp := c.start.Add(pts - reorder)
 		for _, p := range pkts {
 			p.Timestamp = ts
 			if err := f.stream.WritePacketRTPWithNTP(f.media, p, ntp); err != nil {
-				return fmt.Errorf("%s: write RTP: %w", f.path, err)
+				return false, fmt.Errorf("%s: write RTP: %w", f.path, err)
 			}
+		}
+		sentDTS, sentPTS, sent = dts, max(sentPTS, pts), true
+		return true, nil
+	}
+	for {
+		m, black := f.currentMode()
+		if m != mode {
+			log.Info("picture", "stream", f.name, "mode", m.String())
+			if m == modeNormal && mode != modeNormal {
+				// Back to the live picture: restart the file, whose
+				// first packet is a keyframe.
+				if err := f.dmx.Rewind(); err != nil {
+					return err
+				}
+				first, loopPackets = true, 0
+			}
+			blackAt = 0
+			mode = m
+		}
+
+		if still := f.stillFrame(mode, lastKey, black, &blackAt); still != nil {
+			// A fault: one more picture of the still, one frame on.
+			dts := time.Duration(0)
+			if sent {
+				dts = max(sentDTS, sentPTS) + frame
+			}
+			if ok, err := send(dts, dts, still); !ok {
+				return err
+			}
+			continue
+		}
+
+		pkt, err := f.dmx.Read()
+		if errors.Is(err, io.EOF) {
+			if loopPackets == 0 {
+				return fmt.Errorf("%s: no video packets", f.path)
+			}
+			if err := f.dmx.Rewind(); err != nil {
+				return err
+			}
+			loops++
+			log.Debug("loop", "stream", f.name, "loops", loops)
+			first, loopPackets = true, 0
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		loopPackets++
+		if first {
+			d0, first = pkt.DTS, false
+			if sent {
+				loopStart = max(sentDTS+frame, sentPTS+frame-lead)
+			}
+		}
+		dts := loopStart + pkt.DTS - d0
+		pts := max(loopStart+pkt.PTS-d0, dts)
+		nalus := pkt.NALUs
+		if pkt.Keyframe {
+			nalus = withParams(codec, params, nalus)
+			lastKey = nalus
+		}
+		if ok, err := send(dts, pts, nalus); !ok {
+			return err
 		}
 	}
 }
 
-// reorderDelay reads the file through once and returns its largest PTS-DTS.
-func (f *fileStream) reorderDelay() (time.Duration, error) {
-	var d time.Duration
+// scan reads the file through once and returns its largest PTS-DTS (the
+// reorder delay) and the distance from its first DTS to its smallest PTS.
+func (f *fileStream) scan() (reorder, lead time.Duration, err error) {
+	var d0, minPTS time.Duration
+	n := 0
 	for {
 		pkt, err := f.dmx.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		d = max(d, pkt.PTS-pkt.DTS)
+		if n == 0 {
+			d0, minPTS = pkt.DTS, pkt.PTS
+		}
+		n++
+		minPTS = min(minPTS, pkt.PTS)
+		reorder = max(reorder, pkt.PTS-pkt.DTS)
 	}
 	if err := f.dmx.Rewind(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return d, nil
+	return reorder, minPTS - d0, nil
 }
 
 // NAL unit types withParams looks at.

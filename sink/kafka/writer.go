@@ -137,7 +137,11 @@ func (w *Writer) start() error {
 		BatchSize:              sink.DefaultBatchSize,
 		BatchTimeout:           5 * time.Millisecond, // batches come whole from sink.Fanout: don't linger
 		AllowAutoTopicCreation: true,
-		Transport:              w.transport,
+		// One attempt per call: sink.Fanout retries (and spools) whole
+		// batches, and kafka-go's own retries would make Close wait for them
+		// during an outage.
+		MaxAttempts: 1,
+		Transport:   w.transport,
 		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
 			log.Warn(fmt.Sprintf(msg, args...))
 		}),

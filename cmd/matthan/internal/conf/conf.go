@@ -36,6 +36,7 @@ type Config struct {
 	Detector   Detector   `yaml:"detector"`
 	Analysis   Analysis   `yaml:"analysis"`
 	Recording  Recording  `yaml:"recording"`
+	Sinks      Sinks      `yaml:"sinks"`
 	Kafka      Kafka      `yaml:"kafka"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
 	Cameras    []Camera   `yaml:"cameras"`
@@ -103,6 +104,14 @@ type Recording struct {
 
 // RecordingsDir is the folder of the evidence recordings under Data.
 func (c Config) RecordingsDir() string { return filepath.Join(c.Data, "recordings") }
+
+// Sinks configures the delivery of events to Kafka and the store.
+type Sinks struct {
+	// SpoolMaxBytes bounds each sink's disk spool under Data/spool, which
+	// holds events until the sink has them. Defaults to 1 GiB; when full,
+	// new events for that sink are refused and counted, never silently lost.
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+}
 
 // Kafka configures the event stream. No brokers means Kafka is off.
 type Kafka struct {
@@ -306,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Recording.MaxBytesTotal < 0 {
 		bad("recording.max_bytes_total", "must not be negative (0 = no cap)")
+	}
+	if c.Sinks.SpoolMaxBytes < 0 {
+		bad("sinks.spool_max_bytes", "must not be negative (0 = the 1 GiB default)")
 	}
 	for i, b := range c.Kafka.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {

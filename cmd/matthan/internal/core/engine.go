@@ -23,6 +23,7 @@ import (
 	"github.com/matthan/matthan/sink"
 	"github.com/matthan/matthan/sink/clickhouse"
 	"github.com/matthan/matthan/sink/kafka"
+	"github.com/matthan/matthan/sink/spool"
 )
 
 // drainTimeout bounds how long the sinks may take to flush at shutdown.
@@ -95,10 +96,34 @@ func (e *Engine) Run(ctx context.Context) error {
 	} else {
 		log.Info("kafka off: no brokers configured")
 	}
-	fanout := &sink.Fanout{Sinks: writers, Logger: log, Metrics: sinkMetrics}
+	spoolMetrics, err := spool.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	// Every event is written to each sink's disk spool before it counts as
+	// published, so an outage of Kafka or the store, or a restart of the
+	// engine, loses nothing (at-least-once; the event id is the dedupe key).
+	fanout := &sink.Fanout{
+		Sinks:         writers,
+		SpoolDir:      filepath.Join(cfg.Data, "spool"),
+		SpoolMaxBytes: cfg.Sinks.SpoolMaxBytes,
+		SpoolMetrics:  spoolMetrics,
+		OnSpoolFull: func(name string, full bool) {
+			if full {
+				log.Error("event spool full: new events for this sink are refused until it drains", "sink", name)
+			}
+		},
+		Logger:  log,
+		Metrics: sinkMetrics,
+	}
+	if err := fanout.Open(); err != nil {
+		return fmt.Errorf("event spool: %w", err)
+	}
 	publish := func(ev sink.Event) {
 		hub.Publish(ev)
-		fanout.Publish(ev)
+		if err := fanout.Publish(ev); err != nil {
+			log.Warn("event not accepted", "type", ev.Type, "camera", ev.CameraID, "error", err)
+		}
 	}
 
 	ingestMetrics, err := ingest.NewMetrics(reg)

@@ -1,0 +1,44 @@
+// Package track follows the objects a detector finds from frame to frame and
+// gives each one an id, for the rules that need to know that the car in this
+// frame is the car of the last one: counting lines, dwell times, directions
+// of travel.
+//
+// It is built for sampled video, 2 to 10 analysed frames per second, so
+// every parameter is in seconds of capture time and in units of the object's
+// own size, never in frames:
+//
+//   - Motion: each track carries a constant-velocity Kalman filter per box
+//     coordinate (centre x, centre y, width, height), predicted to the
+//     capture time of each frame. Noise is scaled by the box's size, so a
+//     near truck and a far motorcycle are followed alike.
+//   - Association is greedy on the overlap (IoU) of the predicted boxes with
+//     the detections, best pairs first. Gating (a minimum IoU, compatible
+//     classes) leaves few candidate pairs per track, and with the motion
+//     prediction the best pair is nearly always the right one, so the greedy
+//     answer equals the optimal assignment except in rare ties; it costs
+//     O(P log P) for P candidate pairs instead of the Hungarian method's
+//     O(n³), and it is deterministic (ties go to the older track).
+//   - A track seen once has no velocity yet; at 2 fps a car moves more than
+//     its own length between frames, so such a track also accepts a
+//     detection of similar size within MaxSpeed box lengths per second of
+//     its last position, ranked below every overlapping pair.
+//   - Two score thresholds: detections scoring at least HighScore are
+//     matched first and may start tracks; those between LowScore and
+//     HighScore (a partly hidden or blurred object) may only extend a
+//     confirmed track, in a second pass, and never start one. The detector
+//     must therefore report boxes down to LowScore.
+//   - A track starts tentative and is confirmed after ConfirmHits matches
+//     spanning at least ConfirmAge, within ConfirmWindow of its birth; a
+//     tentative track that misses the window is dropped, so a one-frame
+//     false positive never confirms. A track not matched for MaxAge is
+//     dropped. Rules should act on confirmed tracks only.
+//   - Class: each match votes for its class with its score; the track's
+//     class is the heaviest vote. A detection matches a track of its class
+//     or of a compatible one (ClassGroups: car, truck and bus by default,
+//     which detectors confuse on the same vehicle).
+//   - Ids are a counter that only goes up (uint64): an id is never reused,
+//     not even after Reset.
+//
+// A Tracker belongs to one camera and is not safe for concurrent use: the
+// goroutine that analyses the camera's frames calls Update once per frame.
+package track
