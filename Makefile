@@ -38,8 +38,9 @@ run: build ## start the camera simulator on the demo footage and the engine with
 test: deps ## start the Kafka broker, run every test with -race, stop the broker
 	@KAFKA_PORT="$(KAFKA_PORT)" deploy/test.sh
 
-bench: build ## run the benchmarks (results under benchmarks/results)
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/...
+bench: build ## benchmark harness: table + benchmarks/results/results.{txt,json,png} (QUICK=1: seconds)
+	@deploy/bench-deps.sh
+	bin/matthan bench -v $(if $(QUICK),-quick -out $(DATA)/bench,-out benchmarks/results)
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

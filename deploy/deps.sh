@@ -20,7 +20,7 @@ CHDB_LIB="$MATTHAN_CHDB_LIB"
 LIBS_MANIFEST="$REPO/deploy/libs.sha256"
 KAFKA_POM="$REPO/deploy/kafka/pom.xml"
 KAFKA_LIBS="$DEPS/kafka/libs"
-APT_PACKAGES=(libopencv-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev ffmpeg kcat pkg-config)
+APT_PACKAGES=(libopencv-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev ffmpeg kcat pkg-config python3-venv)
 
 summary=()
 die() { echo "deps: $*" >&2; exit 1; }
@@ -151,5 +151,9 @@ fetched="$(cd "$REPO" && go run ./deploy/fetch)" || die "fetching models or foot
 while IFS= read -r line; do
   [ -n "$line" ] && summary+=("$line")
 done <<<"${fetched//"$REPO"\//}"
+
+# --- the benchmark's Python peer baseline (PyPI, into a venv under .deps) ----------------------------
+"$(dirname "${BASH_SOURCE[0]}")/bench-deps.sh" >/dev/null || die "installing the benchmark's Python baseline failed (deploy/bench-deps.sh)"
+ok "python baseline ($(short "$DEPS")/bench-venv)"
 
 printf '%s\n' "${summary[@]}"

@@ -21,6 +21,7 @@ var commands = []struct {
 	{"camsim", "serve video files as RTSP cameras (for demos and tests)", camsimMain},
 	{"detect", "detect objects in an image or a video file", detectMain},
 	{"export", "cut a clip of a camera's recording into one MP4 with a manifest", exportMain},
+	{"bench", "measure the frame path against raw limits and a peer baseline", benchMain},
 	{"version", "print the version", func([]string) error { fmt.Println("matthan", version); return nil }},
 }
 

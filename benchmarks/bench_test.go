@@ -1,0 +1,244 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matthan/matthan/ingest/decode"
+	"github.com/matthan/matthan/models"
+)
+
+// repoRoot walks up from the test's directory to the folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// testConfig is a quick configuration on the repository's .deps, unless
+// the environment says otherwise. Missing dependencies fail the test.
+func testConfig(t *testing.T) Config {
+	t.Helper()
+	deps := filepath.Join(repoRoot(t), ".deps")
+	env := func(name, def string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	cfg, err := Config{
+		Quick:      true,
+		ModelsDir:  env(models.ModelsDirEnv, filepath.Join(deps, "models")),
+		RuntimeLib: env(models.RuntimeEnv, filepath.Join(deps, "lib", "libonnxruntime.so.1")),
+		VideoDir:   env(VideoDirEnv, filepath.Join(deps, "video")),
+		Python:     env(PythonEnv, filepath.Join(env(DepsEnv, deps), "bench-venv", "bin", "python")),
+	}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.InitRuntime(cfg.RuntimeLib); err != nil {
+		t.Fatalf("%v; run \"make deps\"", err)
+	}
+	return cfg
+}
+
+// TestQuickPieces runs each measurement of the harness briefly on real
+// footage, the real model and a real RTSP loop, and checks that they
+// measure something and agree with each other. It asserts no timing.
+func TestQuickPieces(t *testing.T) {
+	cfg := testConfig(t)
+	ctx := context.Background()
+	clips, err := cfg.clips()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	clip := clips[0] // wildfire, H.264 copy: keyframes every second
+	m, err := models.Zoo(cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := models.NewScheduler(m, cfg.ModelsDir, models.SchedulerOptions{Session: models.SessionOptions{IntraOpThreads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.Close()
+	workers := sched.Stats().Workers
+	rep := &Report{Started: time.Now(), Quick: true, Host: host(), Model: m.Name, Threads: 1, Workers: workers, FPS: cfg.FPS}
+
+	tensor, err := sampleTensor(m.Input, clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(tensor.data), 3*m.Input.Width*m.Input.Height; got != want {
+		t.Fatalf("tensor has %d values, want %d", got, want)
+	}
+
+	t.Run("inference", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(cfg.ModelsDir, m.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []string{kindRaw, kindRawAfter} {
+			r, err := rawInference(ctx, data, m, tensor.data, 1, workers, 200*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Runs == 0 || r.FramesPerSec <= 0 {
+				t.Fatalf("raw inference measured nothing: %+v", r)
+			}
+			r.Kind = kind
+			rep.Inference = append(rep.Inference, r)
+		}
+		r, err := detectRate(ctx, sched, tensor, 1, workers, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Runs == 0 {
+			t.Fatalf("Detect measured nothing: %+v", r)
+		}
+		rep.Inference = append(rep.Inference, r)
+	})
+
+	t.Run("decode", func(t *testing.T) {
+		c, err := readClip(clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyframes := 0
+		for _, au := range c.aus {
+			if au.Keyframe {
+				keyframes++
+			}
+		}
+		for _, tc := range []struct {
+			mode decode.Mode
+			want int
+		}{{decode.EveryFrame, len(c.aus)}, {decode.KeyframesOnly, keyframes}} {
+			r, err := decodeRate(c, tc.mode, 0) // one pass
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Pictures != tc.want || r.AccessUnits != len(c.aus) {
+				t.Errorf("%s: %d pictures from %d access units, want %d from %d", tc.mode, r.Pictures, r.AccessUnits, tc.want, len(c.aus))
+			}
+			rep.Decode = append(rep.Decode, r)
+		}
+	})
+
+	t.Run("allocs", func(t *testing.T) {
+		a, err := measureAllocs(m.Input, clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != 3 {
+			t.Fatalf("got %d stages, want decode, convert and preprocess", len(a))
+		}
+		for _, s := range a {
+			t.Logf("%s: %d allocs, %d B per frame over %d frames", s.Stage, s.AllocsPerFrame, s.BytesPerFrame, s.Frames)
+		}
+		rep.Allocs = a
+	})
+
+	t.Run("live", func(t *testing.T) {
+		cams, err := startCameras(ctx, cfg, []string{clip}) // in process
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := cams.stop(); err != nil {
+				t.Error(err)
+			}
+		}()
+		for _, fps := range []float64{cfg.FPS, 0} {
+			r, err := runLive(ctx, cams.urls, 1, fps, time.Second, true, sched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Live != 1 || r.Analysed == 0 || r.Latencies == 0 || r.CPUSeconds <= 0 {
+				t.Fatalf("%s measured nothing: %+v", r.Name, r)
+			}
+			rep.Live = append(rep.Live, r)
+		}
+	})
+
+	t.Run("peer", func(t *testing.T) {
+		const seconds = 2
+		one := []string{clips[1]} // residential street: parked cars in every frame
+		par, ours, err := runOffline(ctx, one, cfg.FPS, seconds, sched, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, oursSeq, err := runOffline(ctx, one, cfg.FPS, seconds, sched, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if par.Frames == 0 || par.Frames != seq.Frames || par.Detections != seq.Detections {
+			t.Fatalf("decode ∥ infer and one loop differ: %+v vs %+v", par, seq)
+		}
+		if a := agree(ours, oursSeq); a.BoxF1 != 1 || a.OnlyOurs+a.OnlyBaseline != 0 {
+			t.Fatalf("decode ∥ infer and one loop found different boxes: %+v", a)
+		}
+		if _, err := os.Stat(cfg.Python); err != nil {
+			t.Skipf("peer baseline not installed (%v): run deploy/bench-deps.sh", err)
+		}
+		base, err := runBaseline(ctx, cfg, m, sched.Threshold(), one, ours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := agree(ours, base.frames)
+		t.Logf("agreement with the baseline: %+v", a)
+		if a.Frames != par.Frames || a.OnlyOurs != 0 || a.OnlyBaseline != 0 {
+			t.Errorf("the baseline sampled other frames than ours: %+v", a)
+		}
+		if a.BoxF1 < 0.8 {
+			t.Errorf("box F1 with the baseline %.3f < 0.8: the two paths do not detect the same objects", a.BoxF1)
+		}
+		rep.Peer = &PeerResult{Clips: one, FPS: cfg.FPS, MaxSeconds: seconds, Threads: 1, Rounds: 1,
+			Ours: par, OursSequential: seq, Baseline: base.result, Versions: base.versions, Agreement: a}
+	})
+
+	t.Run("report", func(t *testing.T) {
+		rep.Ratios = ratios(rep)
+		var buf bytes.Buffer
+		rep.WriteTable(&buf)
+		for _, want := range []string{"(a) inference", "(b) decode", "(c) full path", "targets"} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("table lacks %q:\n%s", want, buf.String())
+			}
+		}
+		dir := t.TempDir()
+		if err := rep.WriteFiles(dir); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join(dir, ResultsPNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := png.Decode(f); err != nil {
+			t.Fatalf("chart: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ResultsJSON)); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", buf.String())
+	})
+}

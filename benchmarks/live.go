@@ -1,0 +1,359 @@
+package benchmarks
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/matthan/matthan/analyzer"
+	"github.com/matthan/matthan/ingest"
+	"github.com/matthan/matthan/ingest/camsim"
+	"github.com/matthan/matthan/models"
+	"github.com/matthan/matthan/sink"
+)
+
+// Limits of the full-path runs.
+const (
+	// everyFrameFPS is the sampling rate of the saturated run: above any
+	// clip's frame rate, so the sampler keeps every decoded picture.
+	everyFrameFPS = 1000
+	// camsimStart bounds how long the simulator may take to serve.
+	camsimStart = 20 * time.Second
+)
+
+// LiveResult is one full-path run: cameras streamed over loopback RTSP into
+// ingest.Sources and analyzer.Pipelines sharing the scheduler.
+type LiveResult struct {
+	Name    string  `json:"name"`
+	Cameras int     `json:"cameras"`
+	FPS     float64 `json:"fps"` // sampling rate per camera; 0 = every decoded frame
+	// Live is how many cameras had analysed a frame when the window began.
+	Live    int     `json:"live"`
+	Seconds float64 `json:"seconds"` // measured window
+	// Decoded, Analysed and Drops count over the window, all cameras.
+	Decoded      int64   `json:"decoded"`
+	Analysed     int64   `json:"analysed"`
+	Drops        int64   `json:"drops"`
+	FramesPerSec float64 `json:"frames_per_sec"` // frames analysed per second
+	DemandPerSec float64 `json:"demand_per_sec"` // frames per second the sampling asks for
+	// CPUSeconds is the process's user+system CPU time over the window
+	// (getrusage); CPUPerFrame divides it by Analysed.
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	CPUPerFrame float64 `json:"cpu_seconds_per_frame"`
+	// Latency from a frame's capture time to its detections being ready.
+	P50Ms     float64 `json:"p50_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+	Latencies int     `json:"latency_samples"`
+}
+
+// cameras is a running camera simulator.
+type cameras struct {
+	urls []string
+	stop func() error
+}
+
+// startCameras serves files over loopback RTSP: as a child process when
+// cfg.Camsim is set, else in this process.
+func startCameras(ctx context.Context, cfg Config, files []string) (*cameras, error) {
+	if cfg.Camsim != nil {
+		return startCamsimChild(cfg.Camsim, files)
+	}
+	srv := &camsim.Server{Listen: "127.0.0.1:0", Files: files}
+	sctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(sctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-errc:
+		cancel()
+		return nil, fmt.Errorf("bench: camera simulator: %w", err)
+	case <-time.After(camsimStart):
+		cancel()
+		<-errc
+		return nil, errors.New("bench: camera simulator did not start")
+	}
+	return &cameras{urls: srv.URLs(), stop: func() error {
+		cancel()
+		return <-errc
+	}}, nil
+}
+
+// startCamsimChild runs the simulator command with -listen on a free
+// loopback port and reads the URLs it prints once it serves.
+func startCamsimChild(command, files []string) (*cameras, error) {
+	args := append(append(slices.Clone(command[1:]), "-listen", "127.0.0.1:0"), files...)
+	cmd := exec.Command(command[0], args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: camera simulator: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: camera simulator %s: %w", command[0], err)
+	}
+	stop := func() error {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			return <-done
+		}
+	}
+	urls := make(chan []string, 1)
+	go func() {
+		var got []string
+		sc := bufio.NewScanner(stdout)
+		for len(got) < len(files) && sc.Scan() {
+			got = append(got, sc.Text())
+		}
+		urls <- got
+		for sc.Scan() { // keep the pipe drained
+		}
+	}()
+	select {
+	case u := <-urls:
+		if len(u) == len(files) {
+			return &cameras{urls: u, stop: stop}, nil
+		}
+		stop()
+		return nil, fmt.Errorf("bench: camera simulator printed %d URLs for %d files: %s", len(u), len(files), bytes.TrimSpace(stderr.Bytes()))
+	case <-time.After(camsimStart):
+		stop()
+		return nil, fmt.Errorf("bench: camera simulator did not start: %s", bytes.TrimSpace(stderr.Bytes()))
+	}
+}
+
+// measureLive starts the simulator on every clip, then runs the full path
+// for each camera count at cfg.FPS and the saturated run.
+func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.Detector, log *slog.Logger) ([]LiveResult, error) {
+	cams, err := startCameras(ctx, cfg, clips)
+	if err != nil {
+		return nil, err
+	}
+	defer cams.stop()
+	type scenario struct {
+		cameras int
+		fps     float64
+	}
+	var runs []scenario
+	for _, n := range cfg.Cameras {
+		runs = append(runs, scenario{n, cfg.FPS})
+	}
+	if cfg.SaturatedCameras > 0 {
+		runs = append(runs, scenario{cfg.SaturatedCameras, 0})
+	}
+	var out []LiveResult
+	for _, s := range runs {
+		r, err := runLive(ctx, cams.urls, s.cameras, s.fps, cfg.Window, cfg.Quick, det)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("full path", "run", r.Name, "analysed_per_s", round(r.FramesPerSec, 1),
+			"p99_ms", round(r.P99Ms, 1), "drops", r.Drops)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// latencies collects capture-to-detections latencies inside a window.
+type latencies struct {
+	mu       sync.Mutex
+	from, to time.Time
+	samples  []time.Duration
+}
+
+func (l *latencies) open(t time.Time) {
+	l.mu.Lock()
+	l.from = t
+	l.mu.Unlock()
+}
+
+func (l *latencies) close(t time.Time) {
+	l.mu.Lock()
+	l.to = t
+	l.mu.Unlock()
+}
+
+// add is the pipelines' OnAnalysed hook: it keeps the latency of frames
+// analysed inside the window.
+func (l *latencies) add(a analyzer.Analysis) {
+	if a.Capture.IsZero() {
+		return
+	}
+	l.mu.Lock()
+	if !l.from.IsZero() && a.Done.After(l.from) && (l.to.IsZero() || a.Done.Before(l.to)) {
+		l.samples = append(l.samples, a.Done.Sub(a.Capture))
+	}
+	l.mu.Unlock()
+}
+
+// runLive streams n cameras (the clips in turn) into n pipelines sampling
+// fps frames per second (0: every frame), waits until every camera
+// analyses, and measures over window.
+func runLive(ctx context.Context, urls []string, n int, fps float64, window time.Duration, quick bool, det analyzer.Detector) (LiveResult, error) {
+	name := fmt.Sprintf("%d camera(s) at %g fps", n, fps)
+	sampling := fps
+	if fps == 0 {
+		name = fmt.Sprintf("%d camera(s), every frame (saturated)", n)
+		sampling = everyFrameFPS
+	}
+	discard := slog.New(slog.DiscardHandler)
+	lat := &latencies{}
+	pipes := make([]*analyzer.Pipeline, n)
+	sources := make([]*ingest.Source, n)
+	for i := range n {
+		id := fmt.Sprintf("cam%02d", i)
+		pipes[i] = &analyzer.Pipeline{
+			CameraID: id, FPS: sampling, Detector: det, Logger: discard,
+			Publish:    func(sink.Event) {},
+			OnAnalysed: lat.add,
+		}
+		sources[i] = &ingest.Source{CameraID: id, URL: urls[i%len(urls)], OnAccessUnit: pipes[i].Push, Logger: discard}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			if err := pipes[i].Run(rctx); err != nil {
+				errs[i] = err
+				cancel()
+			}
+		})
+		wg.Go(func() { sources[i].Run(rctx) })
+	}
+	stopAll := func() error {
+		cancel()
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+
+	// Warm up: every camera has joined its stream at a keyframe and analysed
+	// a frame (the clips' keyframes are up to 10.5 s apart), then a little
+	// more so that start-up queues have drained.
+	warmLimit, settle := 25*time.Second, 2*time.Second
+	if quick {
+		warmLimit, settle = 10*time.Second, 500*time.Millisecond
+	}
+	live := func() int {
+		k := 0
+		for _, p := range pipes {
+			if p.Stats().FramesInferred > 0 {
+				k++
+			}
+		}
+		return k
+	}
+	deadline := time.Now().Add(warmLimit)
+	for live() < n && time.Now().Before(deadline) && rctx.Err() == nil {
+		sleep(rctx, 100*time.Millisecond)
+	}
+	sleep(rctx, settle)
+	if rctx.Err() != nil {
+		if err := stopAll(); err != nil {
+			return LiveResult{}, fmt.Errorf("bench: %s: %w", name, err)
+		}
+		return LiveResult{}, errStopped
+	}
+
+	before := snapshot(pipes)
+	cpu0 := cpuTime()
+	t0 := time.Now()
+	lat.open(t0)
+	sleep(rctx, window)
+	t1 := time.Now()
+	lat.close(t1)
+	cpu1 := cpuTime()
+	after := snapshot(pipes)
+	started := live()
+	if err := stopAll(); err != nil {
+		return LiveResult{}, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	if ctx.Err() != nil {
+		return LiveResult{}, errStopped
+	}
+
+	secs := t1.Sub(t0).Seconds()
+	r := LiveResult{
+		Name: name, Cameras: n, FPS: fps, Live: started, Seconds: secs,
+		Decoded:    after.FramesDecoded - before.FramesDecoded,
+		Analysed:   after.FramesInferred - before.FramesInferred,
+		Drops:      after.FramesDropped - before.FramesDropped,
+		CPUSeconds: (cpu1 - cpu0).Seconds(),
+	}
+	r.FramesPerSec = float64(r.Analysed) / secs
+	r.DemandPerSec = float64(n) * fps
+	if fps == 0 {
+		r.DemandPerSec = float64(r.Decoded) / secs
+	}
+	if r.Analysed > 0 {
+		r.CPUPerFrame = r.CPUSeconds / float64(r.Analysed)
+	}
+	lat.mu.Lock()
+	s := slices.Clone(lat.samples)
+	lat.mu.Unlock()
+	r.Latencies = len(s)
+	r.P50Ms = percentile(s, 0.50)
+	r.P99Ms = percentile(s, 0.99)
+	return r, nil
+}
+
+// snapshot sums the counters of all pipelines.
+func snapshot(pipes []*analyzer.Pipeline) analyzer.Stats {
+	var s analyzer.Stats
+	for _, p := range pipes {
+		st := p.Stats()
+		s.FramesDecoded += st.FramesDecoded
+		s.FramesInferred += st.FramesInferred
+		s.FramesDropped += st.FramesDropped
+	}
+	return s
+}
+
+// cpuTime is the user+system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// percentile returns the q-quantile of s in milliseconds (nearest rank);
+// 0 when s is empty. It sorts s.
+func percentile(s []time.Duration, q float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	slices.Sort(s)
+	i := min(max(int(q*float64(len(s))+0.5)-1, 0), len(s)-1)
+	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// scheduler is the only detector the harness uses; the assertion keeps the
+// full path honest about what it runs.
+var _ analyzer.Detector = (*models.Scheduler)(nil)

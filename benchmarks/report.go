@@ -1,0 +1,222 @@
+package benchmarks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+)
+
+// Targets of issue #4, as ratios measured in one run.
+const (
+	// TargetFullPath is the share of the raw ONNX Runtime rate (same
+	// sessions and threads) the saturated full path must reach.
+	TargetFullPath = 0.85
+	// TargetPeer is how many times the Python baseline's frames per second
+	// our components must analyse.
+	TargetPeer = 1.5
+)
+
+// Output file names inside Config.Out.
+const (
+	ResultsJSON = "results.json"
+	ResultsPNG  = "results.png"
+	ResultsText = "results.txt" // the table
+)
+
+// ratios computes the targets' ratios from the measurements.
+func ratios(rep *Report) []Ratio {
+	var out []Ratio
+	if sat, ok := rep.saturated(); ok {
+		before, ok1 := rep.raw(kindRaw, rep.Threads, rep.Workers)
+		after, ok2 := rep.raw(kindRawAfter, rep.Threads, rep.Workers)
+		if ok1 && ok2 {
+			rawRate := (before.FramesPerSec + after.FramesPerSec) / 2
+			r := Ratio{
+				Name:   fmt.Sprintf("full path (%s) ÷ %s", sat.Name, before.Name),
+				Value:  sat.FramesPerSec / rawRate,
+				Target: fmt.Sprintf("≥ %.2f", TargetFullPath),
+			}
+			r.Met = r.Value >= TargetFullPath
+			r.Note = fmt.Sprintf("raw %.1f before and %.1f after the full path, mean used; ", before.FramesPerSec, after.FramesPerSec)
+			if d, ok := rep.raw(kindDetect, rep.Threads, rep.Workers); ok {
+				r.Note += fmt.Sprintf("Scheduler.Detect alone reaches %.2f of raw, the full path %.2f of Detect; ",
+					d.FramesPerSec/rawRate, sat.FramesPerSec/d.FramesPerSec)
+			}
+			if sat.FramesPerSec >= 0.97*sat.DemandPerSec {
+				r.Note += fmt.Sprintf("not inference-bound: the cameras asked for %.0f frames/s and all were analysed", sat.DemandPerSec)
+			} else {
+				r.Note += fmt.Sprintf("inference-bound: %.0f frames/s sampled, %.0f analysed, %.3f CPU s per analysed frame",
+					sat.DemandPerSec, sat.FramesPerSec, sat.CPUPerFrame)
+			}
+			out = append(out, r)
+		}
+	}
+	if p := rep.Peer; p != nil && p.Baseline.FramesPerSec > 0 {
+		a := p.Agreement
+		r := Ratio{
+			Name:   "ours ÷ Python baseline, frames/s (files, same sampling and inference threads)",
+			Value:  p.Ours.FramesPerSec / p.Baseline.FramesPerSec,
+			Target: fmt.Sprintf("≥ %.1f at the same detections", TargetPeer),
+			Note: fmt.Sprintf("one loop like the baseline: %.2f×; detection counts equal on %d of %d common frames (%.0f%%), box F1 %.3f",
+				p.OursSequential.FramesPerSec/p.Baseline.FramesPerSec, a.CountsEqual, a.Frames, 100*a.CountsEqualFrac, a.BoxF1),
+		}
+		r.Met = r.Value >= TargetPeer
+		out = append(out, r)
+	}
+	for _, a := range rep.Allocs {
+		out = append(out, Ratio{
+			Name:   "allocations per frame, " + a.Stage,
+			Value:  float64(a.AllocsPerFrame),
+			Target: "0",
+			Met:    a.AllocsPerFrame == 0,
+			Note:   fmt.Sprintf("%d B/frame, testing.Benchmark over %d frames", a.BytesPerFrame, a.Frames),
+		})
+	}
+	return out
+}
+
+// saturated returns the full-path run where every frame was sampled.
+func (r *Report) saturated() (LiveResult, bool) {
+	for _, l := range r.Live {
+		if l.FPS == 0 {
+			return l, true
+		}
+	}
+	return LiveResult{}, false
+}
+
+// raw returns the inference result of a kind for sessions sessions of threads.
+func (r *Report) raw(kind string, threads, sessions int) (InferenceResult, bool) {
+	for _, in := range r.Inference {
+		if in.Kind == kind && in.Threads == threads && in.Sessions == sessions {
+			return in, true
+		}
+	}
+	return InferenceResult{}, false
+}
+
+// WriteTable prints the report as aligned text tables.
+func (r *Report) WriteTable(w io.Writer) {
+	mode := "full"
+	if r.Quick {
+		mode = "quick (indicative only)"
+	}
+	fmt.Fprintf(w, "matthan bench, %s run, %s, %s\n", mode, r.Started.Format(time.RFC3339), r.Duration.Round(time.Second))
+	fmt.Fprintf(w, "host: %d CPUs (%s), load %s at start, %s; model %s; %d worker(s) × %d intra-op thread(s); camsim %s\n\n",
+		r.Host.CPUs, r.Host.CPUModel, r.Host.Load1, r.Host.GoVersion, r.Model, r.Workers, r.Threads, r.Camsim)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "(a) inference, one preprocessed tensor in a loop\tframes/s\tms/frame\truns\t")
+	for _, in := range r.Inference {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%d\t\n", in.Name, in.FramesPerSec, in.MsPerFrame, in.Runs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "(b) decode, 1 thread, packets in memory\tsize\tmode\tframes/s\tAUs/s\t")
+	for _, d := range r.Decode {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.0f\t\n", d.Clip, d.Size, d.Mode, d.FramesPerSec, d.AUsPerSec)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "allocations per frame (testing.Benchmark)\tallocs\tbytes\tns/frame\tnote\t")
+	for _, a := range r.Allocs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", a.Stage, a.AllocsPerFrame, a.BytesPerFrame, a.NsPerFrame, a.Note)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "(c) full path: camsim → RTSP → Source → Pipeline\tlive\tasked/s\tanalysed/s\tCPU s/frame\tp50 ms\tp99 ms\tdrops\twindow s\t")
+	for _, l := range r.Live {
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f\t%.1f\t%.4f\t%.1f\t%.1f\t%d\t%.0f\t\n", l.Name, l.Live, l.Cameras,
+			l.DemandPerSec, l.FramesPerSec, l.CPUPerFrame, l.P50Ms, l.P99Ms, l.Drops, l.Seconds)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	if p := r.Peer; p != nil {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		span := "whole clips"
+		if p.MaxSeconds > 0 {
+			span = fmt.Sprintf("first %gs of each clip", p.MaxSeconds)
+		}
+		fmt.Fprintf(tw, "(d) %d clips, %s, %g fps sampled, %d thread(s), median of %d round(s)\tframes\tdecoded\tframes/s\tCPU s/frame\tdetections\t\n",
+			len(p.Clips), span, p.FPS, p.Threads, p.Rounds)
+		for _, o := range []OfflineResult{p.Ours, p.OursSequential, p.Baseline} {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.4f\t%d\t\n", o.Name, o.Frames, o.Decoded, o.FramesPerSec, o.CPUPerFrame, o.Detections)
+		}
+		tw.Flush()
+		a := p.Agreement
+		fmt.Fprintf(w, "agreement on %d common frames: counts equal on %d (%.1f%%), boxes %d ours / %d baseline / %d matched (F1 %.3f); "+
+			"frames only ours %d, only baseline %d\n",
+			a.Frames, a.CountsEqual, 100*a.CountsEqualFrac, a.OursBoxes, a.BaselineBoxes, a.MatchedBoxes, a.BoxF1,
+			a.OnlyOurs, a.OnlyBaseline)
+		fmt.Fprintf(w, "baseline: %s\n\n", versions(p.Versions))
+	}
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "targets\tvalue\ttarget\tmet\tnote")
+	for _, t := range r.Ratios {
+		met := "no"
+		if t.Met {
+			met = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, fmtRatio(t.Value), t.Target, met, t.Note)
+	}
+	tw.Flush()
+}
+
+func fmtRatio(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e6 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func versions(v map[string]string) string {
+	s := ""
+	for _, k := range []string{"python", "opencv", "onnxruntime", "numpy"} {
+		if v[k] != "" {
+			s += fmt.Sprintf("%s %s  ", k, v[k])
+		}
+	}
+	return s
+}
+
+// WriteFiles writes results.json, results.txt and results.png into dir.
+func (r *Report) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bench: results folder: %w", err)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bench: encode results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ResultsJSON), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: write results: %w", err)
+	}
+	var table bytes.Buffer
+	r.WriteTable(&table)
+	if err := os.WriteFile(filepath.Join(dir, ResultsText), table.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("bench: write results: %w", err)
+	}
+	if err := r.WriteChart(filepath.Join(dir, ResultsPNG)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// round rounds v to the given decimals, for logs.
+func round(v float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(v*p) / p
+}
