@@ -2,10 +2,9 @@ package health
 
 import (
 	"errors"
+	"github.com/matthan/matthan/deploy/testenv"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -80,15 +79,11 @@ func TestNormalFootage(t *testing.T) {
 // playLooped feeds m the clip, in a loop, for at least minPlay of capture
 // time, every frame, and returns how long it played.
 func playLooped(t *testing.T, name string, minPlay time.Duration, m *Monitor) time.Duration {
-	dir := os.Getenv("MATTHAN_VIDEO_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", ".deps", "video")
-	}
 	var offset, at time.Duration
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	var f decode.Frame
 	for offset < minPlay {
-		v, err := decode.OpenVideo(filepath.Join(dir, name))
+		v, err := decode.OpenVideo(testenv.Clip(t, name))
 		if err != nil {
 			t.Fatalf("%v (run make deps)", err)
 		}

@@ -2,10 +2,9 @@ package health_test
 
 import (
 	"errors"
+	"github.com/matthan/matthan/deploy/testenv"
 	"image"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -34,32 +33,8 @@ const (
 // normalClips are the clips of cameras in good order.
 var normalClips = []string{clipIntersection, clipOverhead, clipResidential, clipPlaza, clipTram, clipFire, clipWildfire}
 
-// clip returns the path of a sample clip: in $MATTHAN_VIDEO_DIR, else in
-// .deps/video of the module root.
-func clip(tb testing.TB, name string) string {
-	tb.Helper()
-	dir := os.Getenv("MATTHAN_VIDEO_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, ".deps", "video")
-				break
-			}
-			if filepath.Dir(d) == d {
-				tb.Fatalf("no go.mod above %s", wd)
-			}
-		}
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("sample footage %s missing (%v): run make deps", name, err)
-	}
-	return p
-}
+// clip returns the path of a sample clip (see deploy/testenv).
+func clip(t testing.TB, name string) string { return testenv.Clip(t, name) }
 
 // epoch is the capture time of the first frame the tests play.
 var epoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/matthan/matthan/deploy/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -19,30 +20,9 @@ import (
 )
 
 // detectDep returns $env, else <repo>/rel, failing (not skipping) the test
-// when it is missing.
+// when it is missing (see deploy/testenv).
 func detectDep(t *testing.T, env, rel string) string {
-	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		dir, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			if filepath.Dir(dir) == dir {
-				t.Fatal("go.mod not found above the test directory")
-			}
-			dir = filepath.Dir(dir)
-		}
-		p = filepath.Join(dir, rel)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s (from %s): %v; run \"make deps\"", p, env, err)
-	}
-	return p
+	return testenv.Path(t, env, strings.TrimPrefix(rel, ".deps/"))
 }
 
 // detectEnv points detect at the real runtime and models and returns the

@@ -3,9 +3,8 @@ package camsim_test
 import (
 	"context"
 	"fmt"
+	"github.com/matthan/matthan/deploy/testenv"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,32 +24,8 @@ const (
 	wildfireMP4V = "wildfire_smoke_hillside_dusk.mp4"          // MPEG-4 Part 2
 )
 
-// clip returns the path of a sample clip: in $MATTHAN_VIDEO_DIR, else in
-// .deps/video of the module root.
-func clip(t testing.TB, name string) string {
-	t.Helper()
-	dir := os.Getenv("MATTHAN_VIDEO_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, ".deps", "video")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Fatalf("no go.mod above %s", wd)
-			}
-		}
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("sample footage missing (%v): run make deps", err)
-	}
-	return p
-}
+// clip returns the path of a sample clip (see deploy/testenv).
+func clip(t testing.TB, name string) string { return testenv.Clip(t, name) }
 
 // start runs srv until the test ends and waits until it serves.
 func start(t testing.TB, srv *camsim.Server) {

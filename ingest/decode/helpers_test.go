@@ -2,9 +2,8 @@ package decode
 
 import (
 	"errors"
+	"github.com/matthan/matthan/deploy/testenv"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -20,32 +19,8 @@ const (
 	clipWildfire264  = "wildfire_smoke_hillside_dusk.h264.mp4"
 )
 
-// clip returns the path of a test clip: in $MATTHAN_VIDEO_DIR, else in
-// .deps/video of the repository. A missing clip fails the test.
-func clip(tb testing.TB, name string) string {
-	tb.Helper()
-	dir := os.Getenv("MATTHAN_VIDEO_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, ".deps", "video")
-				break
-			}
-			if filepath.Dir(d) == d {
-				tb.Fatalf("no go.mod above %s", wd)
-			}
-		}
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("test footage %s missing (%v): run make deps", name, err)
-	}
-	return p
-}
+// clip returns the path of a test clip (see deploy/testenv).
+func clip(tb testing.TB, name string) string { return testenv.Clip(tb, name) }
 
 // readAll returns every packet of a file.
 func readAll(tb testing.TB, path string) (*Demuxer, []Packet) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/matthan/matthan/deploy/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -30,32 +31,8 @@ const (
 // base is the capture time of the first frame fed to recorders in tests.
 var base = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
-// clipPath returns the path of a test clip: in $MATTHAN_VIDEO_DIR, else in
-// .deps/video of the repository. A missing clip fails the test.
-func clipPath(tb testing.TB, name string) string {
-	tb.Helper()
-	dir := os.Getenv("MATTHAN_VIDEO_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, ".deps", "video")
-				break
-			}
-			if filepath.Dir(d) == d {
-				tb.Fatalf("no go.mod above %s", wd)
-			}
-		}
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("test footage %s missing (%v): run make deps", name, err)
-	}
-	return p
-}
+// clipPath returns the path of a test clip (see deploy/testenv).
+func clipPath(tb testing.TB, name string) string { return testenv.Clip(tb, name) }
 
 // footage is a clip read into memory.
 type footage struct {
