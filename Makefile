@@ -21,7 +21,7 @@ export MATTHAN_ASSETS ?= $(wildcard $(CURDIR)/../shared/assets)
 GO ?= go
 GOFLAGS_BUILD ?= -trimpath
 
-.PHONY: help deps build run test bench lint kafka-up kafka-down clean
+.PHONY: help deps build run test bench accuracy lint kafka-up kafka-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ test: deps ## start the Kafka broker, run every test with -race, stop the broker
 bench: build ## benchmark harness: table + benchmarks/results/results.{txt,json,png} (QUICK=1: seconds)
 	@deploy/bench-deps.sh
 	bin/matthan bench -v $(if $(QUICK),-quick -out $(DATA)/bench,-out benchmarks/results)
+
+accuracy: build ## count, people and smoke accuracy against benchmarks/groundtruth (benchmarks/results/accuracy.json)
+	$(GO) run ./benchmarks/accuracy -bin bin/matthan
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/matthan/matthan/analyzer/counting"
+	"github.com/matthan/matthan/analyzer/crowd"
+	"github.com/matthan/matthan/analyzer/scene"
+	"github.com/matthan/matthan/analyzer/track"
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/decode"
 	"github.com/matthan/matthan/models"
@@ -23,6 +27,11 @@ type Detector interface {
 	Detect(input []float32, lb models.Letterbox, frameW, frameH int) ([]models.Detection, error)
 }
 
+// FrameObserver watches decoded frames (the picture health monitor is one).
+type FrameObserver interface {
+	Observe(f *decode.Frame) error
+}
+
 // Pipeline analyses one camera. Push feeds it access units from the camera's
 // source; Run decodes, samples, detects and publishes events until ctx ends.
 type Pipeline struct {
@@ -32,8 +41,9 @@ type Pipeline struct {
 	SystemID string
 	// Node is copied into events.
 	Node string
-	// FPS is how many frames per second of capture time are analysed.
-	// Defaults to 2.
+	// FPS is how many frames per second of capture time the detector
+	// analyses. Defaults to 2. The decoder samples faster when an Analytic
+	// asks for a shorter interval.
 	FPS float64
 	// EventInterval is the shortest capture-time gap between two detection
 	// summaries. Defaults to 1 s.
@@ -41,12 +51,36 @@ type Pipeline struct {
 	// QueueSize bounds the access units waiting for the decoder.
 	// Defaults to 256 (about 8 s of 30 fps video).
 	QueueSize int
-	// Detector runs the model. Required.
+	// Detector runs the model. Required. With a Scene it must report
+	// candidates down to the tracker's low score (see AnalystConfig).
 	Detector Detector
+	// Scene is what the camera looks at: with one, the pipeline tracks the
+	// objects and runs the counting lines, the crowd zones and Rules. Nil
+	// publishes the detection summaries only.
+	Scene *scene.Scene
+	// ReportThreshold is the least confidence of the detections the
+	// summaries count. Defaults to the manifest's threshold.
+	ReportThreshold float32
+	// Track, Counting and Crowd tune the tracker and the built-in rules
+	// (see AnalystConfig); zero values give the defaults.
+	Track    track.Config
+	Counting counting.Config
+	Crowd    crowd.Config
+	// Rules are the track rules run with a Scene (violations).
+	Rules []Rule
+	// Analytics are the rules with their own model and rate (smoke and
+	// fire).
+	Analytics []Analytic
+	// Health, when set, sees every sampled frame before analysis, on the
+	// decoder's goroutine (picture health: frozen, covered, defocused,
+	// moved; see analyzer/health). It must be quick and must not keep the
+	// frame.
+	Health FrameObserver
 	// Publish receives every event. It must not block. Required.
 	Publish func(sink.Event)
 	// OnAnalysed, when set, is called from the detector goroutine after each
-	// analysed frame (for benchmarks and tests). It must not block.
+	// analysed frame (for benchmarks and tests) with the frame's Analysis,
+	// whose slices it must not keep. It must not block.
 	OnAnalysed func(Analysis)
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -60,14 +94,6 @@ type Pipeline struct {
 	inferred  atomic.Int64
 	dropped   atomic.Int64
 	lastFrame atomic.Int64 // unix nanos of the capture time of the last inferred frame
-}
-
-// Analysis is the result of one analysed frame.
-type Analysis struct {
-	CameraID   string
-	Capture    time.Time // capture time of the frame
-	Done       time.Time // when its detections were ready
-	Detections []models.Detection
 }
 
 // Stats is a snapshot of a pipeline's counters.
@@ -146,16 +172,23 @@ func (p *Pipeline) Stats() Stats {
 
 // Run decodes and analyses until ctx ends. It owns two goroutines, the
 // decoder (with the sampler) and the detector, joined by a latest-frame slot.
+// When ctx ends it publishes what the Analyst still holds (the open
+// traffic.count interval) before returning.
 func (p *Pipeline) Run(ctx context.Context) error {
 	p.init()
 	if p.Detector == nil || p.Publish == nil {
 		return errors.New("analyzer: pipeline needs a Detector and a Publish function")
 	}
-	pre, err := NewPreprocessor(p.Detector.Manifest().Input)
+	a, err := NewAnalyst(AnalystConfig{
+		CameraID: p.CameraID, SystemID: p.SystemID, Node: p.Node,
+		Scene: p.Scene, Detector: p.Detector, FPS: p.FPS, EventInterval: p.EventInterval,
+		ReportThreshold: p.ReportThreshold, Track: p.Track, Counting: p.Counting, Crowd: p.Crowd,
+		Rules: p.Rules, Analytics: p.Analytics, Logger: p.Logger, Metrics: p.Metrics,
+	})
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", p.CameraID, err)
 	}
-	defer pre.Close()
+	defer a.Close()
 
 	// Frame buffers circulate between the goroutines: the decoder fills a
 	// free one, the detector hands it back when done.
@@ -169,21 +202,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.decodeLoop(ctx, free, slot)
+		p.decodeLoop(ctx, a.Period(), free, slot)
 	}()
-	err = p.detectLoop(ctx, pre, free, slot)
+	err = p.detectLoop(ctx, a, free, slot)
 	wg.Wait()
+	for _, ev := range a.Flush() {
+		p.Publish(ev)
+	}
 	return err
 }
 
 // decodeLoop decodes every access unit (references must be decoded) but
-// converts only the pictures the sampler keeps.
-func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame) {
+// converts only the pictures the sampler keeps, one per period of capture
+// time.
+func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, slot chan *decode.Frame) {
 	var (
 		dec        *decode.Decoder
 		codec      ingest.Codec
-		next       time.Time // capture time of the next frame to sample
-		period     = time.Duration(float64(time.Second) / p.FPS)
+		sample     = sampler{period: period}
 		errSummary = newErrorSummary(p.Logger, "decode errors", time.Minute)
 	)
 	defer func() {
@@ -224,14 +260,8 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 		}
 		p.decoded.Add(1)
 		p.Metrics.FramesDecoded.WithLabelValues(p.CameraID).Inc()
-		_, capture := dec.PictureTime()
-		if capture.Before(next) {
+		if _, capture := dec.PictureTime(); !sample.take(capture) {
 			continue
-		}
-		if next.IsZero() || capture.Sub(next) > period {
-			next = capture.Add(period)
-		} else {
-			next = next.Add(period)
 		}
 		// Three buffers circulate: at most one waits in the slot and one is
 		// with the detector, so a free one is always at hand.
@@ -242,6 +272,11 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 			continue
 		}
 		p.Metrics.FramesSampled.WithLabelValues(p.CameraID).Inc()
+		if p.Health != nil {
+			if err := p.Health.Observe(f); err != nil {
+				errSummary.add(err)
+			}
+		}
 		select {
 		case old := <-slot: // the detector is behind: the newer frame replaces the older
 			p.drop(stageFrameQueue)
@@ -252,14 +287,11 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 	}
 }
 
-// detectLoop runs the detector on each sampled frame and publishes at most
-// one detection summary per EventInterval of capture time.
-func (p *Pipeline) detectLoop(ctx context.Context, pre *Preprocessor, free, slot chan *decode.Frame) error {
-	m := p.Detector.Manifest()
-	hist := p.Metrics.InferenceSeconds.WithLabelValues(m.Name)
-	errSummary := newErrorSummary(p.Logger, "detector errors", time.Minute)
+// detectLoop hands each sampled frame to the Analyst and publishes its
+// events.
+func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free, slot chan *decode.Frame) error {
+	errSummary := newErrorSummary(p.Logger, "analysis errors", time.Minute)
 	defer errSummary.flush()
-	var lastEvent time.Time
 	for {
 		var f *decode.Frame
 		select {
@@ -267,44 +299,22 @@ func (p *Pipeline) detectLoop(ctx context.Context, pre *Preprocessor, free, slot
 			return nil
 		case f = <-slot:
 		}
-		start := time.Now()
-		input, lb, err := pre.Tensor(f)
-		var dets []models.Detection
-		if err == nil {
-			dets, err = p.Detector.Detect(input, lb, f.Width, f.Height)
-		}
-		capture := f.Capture
+		res, err := a.Analyse(f)
 		free <- f
 		if err != nil {
 			errSummary.add(err)
+		}
+		for _, ev := range res.Events {
+			p.Publish(ev)
+		}
+		if !res.Detected {
 			continue
 		}
-		hist.Observe(time.Since(start).Seconds())
 		p.inferred.Add(1)
-		p.lastFrame.Store(capture.UnixNano())
+		p.lastFrame.Store(res.Capture.UnixNano())
 		p.Metrics.FramesInferred.WithLabelValues(p.CameraID).Inc()
 		if p.OnAnalysed != nil {
-			p.OnAnalysed(Analysis{CameraID: p.CameraID, Capture: capture, Done: time.Now(), Detections: dets})
+			p.OnAnalysed(res)
 		}
-		if len(dets) == 0 || (!lastEvent.IsZero() && capture.Sub(lastEvent) < p.EventInterval) {
-			continue
-		}
-		lastEvent = capture
-		p.Publish(p.summary(capture, dets, m))
 	}
-}
-
-// summary is the first simple event: how many objects of each class one
-// frame shows.
-func (p *Pipeline) summary(capture time.Time, dets []models.Detection, m models.Manifest) sink.Event {
-	ev := sink.NewEvent(sink.TypeDetectionSummary, p.CameraID, capture)
-	ev.SystemID = p.SystemID
-	ev.Node = p.Node
-	ev.Model = &sink.ModelRef{Name: m.Name, Version: m.Version}
-	ev.Counts = make(map[string]int)
-	for _, d := range dets {
-		ev.Counts[d.Class]++
-	}
-	p.Metrics.Events.WithLabelValues(p.CameraID, ev.Type).Inc()
-	return ev
 }

@@ -32,6 +32,9 @@ type CameraStatus struct {
 	FramesAnalysed int64     `json:"frames_analysed"`
 	FramesDropped  int64     `json:"frames_dropped"`
 	LastAnalysed   time.Time `json:"last_analysed,omitzero"`
+	// Picture lists the picture conditions now active: frozen, covered,
+	// defocused, moved.
+	Picture []string `json:"picture,omitempty"`
 }
 
 // EventStore answers queries for stored events.

@@ -84,6 +84,8 @@ for p in "${paths[@]}"; do
   id="$w1-$w2"
   url="rtsp://$CAMSIM_LISTEN/$stream"
   camera_args+=(-camera "$id=$url")
+  # A scene (counting lines, crowd zones) when the demo has one for the clip.
+  if [ -f "$HERE/scenes/$stream.yaml" ]; then camera_args+=(-scene "$id=$HERE/scenes/$stream.yaml"); fi
   lines+=("$(printf '  %-22s %s' "$id" "$url")")
 done
 

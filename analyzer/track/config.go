@@ -55,6 +55,11 @@ type Config struct {
 
 // withDefaults returns c with zero fields set to their defaults, or an
 // error naming the first field out of range.
+
+// DefaultLowScore is the least detection score the tracker uses by default:
+// detectors feeding a tracker must report down to it.
+const DefaultLowScore float32 = 0.1
+
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxAge == 0 {
 		c.MaxAge = 2 * time.Second
@@ -72,7 +77,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.HighScore = 0.45
 	}
 	if c.LowScore == 0 {
-		c.LowScore = 0.1
+		c.LowScore = DefaultLowScore
 	}
 	if c.MinIoU == 0 {
 		c.MinIoU = 0.1

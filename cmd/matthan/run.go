@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/matthan/matthan/analyzer/scene"
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
 	"github.com/matthan/matthan/cmd/matthan/internal/core"
 )
@@ -41,6 +44,15 @@ func runMain(args []string) error {
 		cameras     cameraFlags
 	)
 	fs.Var(&cameras, "camera", "add a camera `ID=RTSP_URL` (repeatable)")
+	scenes := map[string]string{}
+	fs.Func("scene", "give camera ID the scene `ID=FILE` (counting lines, zones, lanes, signals; repeatable)", func(v string) error {
+		id, file, ok := strings.Cut(v, "=")
+		if !ok || id == "" || file == "" {
+			return errors.New("expected ID=FILE")
+		}
+		scenes[id] = file
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,10 +77,25 @@ func runMain(args []string) error {
 		cfg.ClickHouse.DSN = *clickhouse
 	}
 	cfg.Cameras = append(cfg.Cameras, cameras...)
+	for id, file := range scenes {
+		i := slices.IndexFunc(cfg.Cameras, func(c conf.Camera) bool { return c.ID == id })
+		if i < 0 {
+			return fmt.Errorf("-scene %s=%s: no camera %q", id, file, id)
+		}
+		cfg.Cameras[i].Scene = file
+	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
 	if *checkConfig {
+		for i, c := range cfg.Cameras {
+			if c.Scene == "" {
+				continue
+			}
+			if _, err := scene.Load(c.Scene); err != nil {
+				return fmt.Errorf("cameras[%d].scene: %w", i, err)
+			}
+		}
 		fmt.Println("configuration ok")
 		return nil
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/matthan/matthan/deploy/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"listen", []string{"-listen", "8080"}, "listen"},
 		{"kafka", []string{"-kafka", "localhost"}, "kafka.brokers[0]"},
 		{"stray argument", []string{"extra"}, "unexpected arguments"},
+		{"scene flag", []string{"-scene", "nofile"}, "expected ID=FILE"},
+		{"scene for unknown camera", []string{"-scene", "ghost=x.yaml"}, `no camera "ghost"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,5 +55,19 @@ func TestRunRejectsBadInput(t *testing.T) {
 func TestCheckConfigAcceptsDefaults(t *testing.T) {
 	if err := runMain([]string{"-check-config", "-camera", "a=rtsp://u:p@127.0.0.1/x"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDemoScenes checks that every scene "make run" gives the demo cameras
+// loads.
+func TestDemoScenes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.Root(t), "deploy", "scenes", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no demo scenes found (%v)", err)
+	}
+	for _, f := range files {
+		if err := runMain([]string{"-check-config", "-camera", "demo=rtsp://127.0.0.1/x", "-scene", "demo=" + f}); err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
 	}
 }

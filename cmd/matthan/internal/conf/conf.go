@@ -138,6 +138,9 @@ type Camera struct {
 	Transport string `yaml:"transport"`
 	// SystemID is the camera system the camera belongs to.
 	SystemID string `yaml:"system"`
+	// Scene is the path of the camera's scene file (counting lines, zones,
+	// lanes, signals; see analyzer/scene). None: detection summaries only.
+	Scene string `yaml:"scene"`
 }
 
 // Default returns the embedded defaults: everything under ./var, API on

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -57,7 +58,14 @@ func TestEndToEnd(t *testing.T) {
 	cfg.Analysis.FPS = 2
 	cfg.Recording.Segment = conf.Duration(5 * time.Second)
 	cfg.Kafka.Brokers = conf.SplitList(brokers)
-	cfg.Cameras = []conf.Camera{{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day"}}
+	// The counting line through the middle of the junction that
+	// benchmarks/groundtruth uses for this clip.
+	scenePath := filepath.Join(t.TempDir(), "scene.yaml")
+	sceneYAML := "camera: " + camID + "\nlines:\n  - id: center\n    points: [[0.50, 0.52], [0.50, 0.14]]\n    classes: [car, truck, bus, motorcycle]\n"
+	if err := os.WriteFile(scenePath, []byte(sceneYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Cameras = []conf.Camera{{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day", Scene: scenePath}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +169,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	cars := 0
 	storedIDs := map[string]bool{}
-	online := false
+	online, counts := false, 0
 	for _, ev := range stored {
 		switch ev.Type {
 		case sink.TypeDetectionSummary:
@@ -169,10 +177,20 @@ func TestEndToEnd(t *testing.T) {
 			cars += ev.Counts["car"]
 		case sink.TypeCameraOnline:
 			online = true
+		case sink.TypeTrafficCount:
+			counts++
+			if ev.Line != "center" {
+				t.Errorf("traffic.count for line %q, want center", ev.Line)
+			}
 		}
 	}
 	if !online {
 		t.Errorf("no camera.online event stored for %s", camID)
+	}
+	// The counter reports each line every minute and at shutdown, crossings
+	// or not.
+	if counts == 0 {
+		t.Errorf("no traffic.count event stored for %s", camID)
 	}
 	if len(stored) < 5 || cars == 0 {
 		t.Fatalf("ClickHouse has %d events with %d cars for %s; want cars in most of ~%v of traffic", len(stored), cars, camID, runFor)

@@ -15,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/matthan/matthan/analyzer"
+	"github.com/matthan/matthan/analyzer/health"
+	"github.com/matthan/matthan/analyzer/scene"
+	"github.com/matthan/matthan/analyzer/track"
 	"github.com/matthan/matthan/api"
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
 	"github.com/matthan/matthan/ingest"
@@ -48,6 +51,7 @@ type camera struct {
 	source   *ingest.Source
 	recorder *record.Recorder
 	pipeline *analyzer.Pipeline
+	health   *health.Monitor
 }
 
 // Run starts everything, runs until ctx ends, then stops in order
@@ -70,11 +74,19 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 
-	detector, err := openDetector(cfg)
+	scenes, err := loadScenes(cfg)
+	if err != nil {
+		return err
+	}
+	detector, err := openDetector(cfg, len(scenes) > 0)
 	if err != nil {
 		return err
 	}
 	defer detector.Close()
+	healthMetrics, err := health.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
 
 	store, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
@@ -149,16 +161,33 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		c.recorder.OnGap = func(g record.Gap) { publish(gapEvent(g, cfg.Node)) }
 		c.recorder.OnIncident = func(in record.Incident) { publish(incidentEvent(in, cfg.Node)) }
+		c.health = &health.Monitor{
+			Camera:   cc.ID,
+			OnChange: func(ch health.Change) { publish(pictureEvent(ch, cc.SystemID, cfg.Node)) },
+			Logger:   camLog.With("component", "health"),
+			Metrics:  healthMetrics,
+		}
 		c.pipeline = &analyzer.Pipeline{
-			CameraID:      cc.ID,
-			SystemID:      cc.SystemID,
-			Node:          cfg.Node,
-			FPS:           cfg.Analysis.FPS,
-			EventInterval: cfg.Analysis.EventInterval.D(),
-			Detector:      detector,
-			Publish:       publish,
-			Logger:        camLog.With("component", "analyzer"),
-			Metrics:       analyzerMetrics,
+			CameraID:        cc.ID,
+			SystemID:        cc.SystemID,
+			Node:            cfg.Node,
+			FPS:             cfg.Analysis.FPS,
+			EventInterval:   cfg.Analysis.EventInterval.D(),
+			Detector:        detector,
+			ReportThreshold: float32(cfg.Detector.Threshold),
+			Health:          c.health,
+			Publish:         publish,
+			Logger:          camLog.With("component", "analyzer"),
+			Metrics:         analyzerMetrics,
+		}
+		if sc, ok := scenes[cc.ID]; ok {
+			rule, err := analyzer.NewViolationRule(cc.ID, *sc, &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")},
+				camLog.With("component", "violation"))
+			if err != nil {
+				return fmt.Errorf("camera %s: scene %s: %w", cc.ID, cc.Scene, err)
+			}
+			c.pipeline.Scene = sc
+			c.pipeline.Rules = []analyzer.Rule{rule}
 		}
 		rec, pipe := c.recorder, c.pipeline
 		c.source = &ingest.Source{
@@ -250,6 +279,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	log.Info("stopping: analysis")
 	stopAnalysis()
 	analysisWG.Wait()
+	for _, c := range cameras {
+		c.health.Close() // after the pipeline that fed it has stopped
+	}
 	log.Info("stopping: sinks (flushing)")
 	stopSinks()
 	sinkWG.Wait()
@@ -268,7 +300,12 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // openDetector loads the model once and returns the scheduler that serves
 // every camera's pipeline.
-func openDetector(cfg conf.Config) (*models.Scheduler, error) {
+//
+// With scenes the tracker needs the detector's weak candidates too (its
+// second association pass), so the detector reports down to the tracker's
+// low score and the pipelines keep the configured threshold for their
+// summaries.
+func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 	lib := cfg.Runtime.ONNXRuntime
 	if lib == "" {
 		lib = depsPath("lib/libonnxruntime.so.1", "/usr/local/lib/libonnxruntime.so.1")
@@ -291,8 +328,36 @@ func openDetector(cfg conf.Config) (*models.Scheduler, error) {
 			GraphOptimization: cfg.Detector.GraphOptimization,
 			ExecutionProvider: cfg.Detector.Provider,
 		},
-		Threshold: float32(cfg.Detector.Threshold),
+		Threshold: detectorThreshold(cfg, m, tracking),
 	})
+}
+
+// detectorThreshold is the least confidence the shared detector reports.
+func detectorThreshold(cfg conf.Config, m models.Manifest, tracking bool) float32 {
+	t := float32(cfg.Detector.Threshold)
+	if t == 0 {
+		t = m.Threshold
+	}
+	if tracking {
+		t = min(t, track.DefaultLowScore)
+	}
+	return t
+}
+
+// loadScenes reads the scene file of every camera that has one.
+func loadScenes(cfg conf.Config) (map[string]*scene.Scene, error) {
+	scenes := make(map[string]*scene.Scene)
+	for i, cc := range cfg.Cameras {
+		if cc.Scene == "" {
+			continue
+		}
+		sc, err := scene.Load(cc.Scene)
+		if err != nil {
+			return nil, fmt.Errorf("cameras[%d].scene: %w", i, err)
+		}
+		scenes[cc.ID] = &sc
+	}
+	return scenes, nil
 }
 
 // openStore opens the analytics store (the embedded engine unless a server
@@ -365,6 +430,9 @@ func statuses(cameras []*camera) []api.CameraStatus {
 			FramesAnalysed: ps.FramesInferred,
 			FramesDropped:  ps.FramesDropped,
 			LastAnalysed:   ps.LastAnalysed,
+		}
+		for _, cond := range c.health.Status().Active {
+			s.Picture = append(s.Picture, cond.Condition.String())
 		}
 		out = append(out, s)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/matthan/matthan/analyzer/health"
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
@@ -83,5 +84,28 @@ func incidentEvent(in record.Incident, node string) sink.Event {
 	ev := sink.NewEvent(typ, camera, in.Time)
 	ev.Node = node
 	ev.Detail = in.Kind + ": " + in.Message
+	return ev
+}
+
+// pictureEvent reports a change of picture health: camera.frozen, or
+// camera.tampered (covered, defocused, moved), with measure active = 1 when
+// the condition starts and 0 when it clears. ts is the frame that proved it.
+func pictureEvent(ch health.Change, system, node string) sink.Event {
+	typ := sink.TypeCameraFrozen
+	if ch.Condition.Tamper() {
+		typ = sink.TypeCameraTampered
+	}
+	ev := sink.NewEvent(typ, ch.Camera, ch.At)
+	ev.SystemID = system
+	ev.Node = node
+	active := 0.0
+	if ch.Active {
+		active = 1
+	}
+	ev.Measures = map[string]float64{"active": active, "since_unix_ms": float64(ch.Since.UnixMilli())}
+	ev.Detail = ch.Condition.String()
+	if ch.Detail != "" {
+		ev.Detail += ": " + ch.Detail
+	}
 	return ev
 }

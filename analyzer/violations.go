@@ -1,0 +1,126 @@
+package analyzer
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/matthan/matthan/analyzer/scene"
+	"github.com/matthan/matthan/analyzer/track"
+	"github.com/matthan/matthan/analyzer/violation"
+	"github.com/matthan/matthan/ingest/decode"
+	"github.com/matthan/matthan/sink"
+)
+
+// EvidenceDir stores evidence snapshots as
+// <Root>/<camera>/<YYYY-MM-DD>/<event id>.jpg (UTC date of the event).
+type EvidenceDir struct {
+	Root string
+}
+
+// Path is where the snapshot of ev is stored.
+func (d EvidenceDir) Path(ev sink.Event) string {
+	return filepath.Join(d.Root, ev.CameraID, ev.TS.UTC().Format(time.DateOnly), ev.ID+".jpg")
+}
+
+// Save writes the snapshot of ev: to a temporary file first, synced, then
+// renamed, so a crash never leaves a half-written picture under the event's
+// name.
+func (d EvidenceDir) Save(ev sink.Event, jpeg []byte) error {
+	path := d.Path(ev)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".snapshot-*")
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	_, err = tmp.Write(jpeg)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("evidence %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// ViolationRule runs the violation rules (red light, wrong way, illegal
+// parking, restricted lane) as a Rule and keeps each violation's snapshot
+// in Evidence.
+type ViolationRule struct {
+	engine   *violation.Engine
+	sized    bool // engine built for the camera's real picture shape
+	scene    scene.Scene
+	camera   string
+	evidence *EvidenceDir
+	errs     *errorSummary
+}
+
+// NewViolationRule builds the violation rules of a camera's scene, checking
+// the scene at once. Evidence nil keeps no snapshots (the events still carry
+// their sha256). The rules are rebuilt for the picture's real shape on the
+// first frame.
+func NewViolationRule(camera string, sc scene.Scene, evidence *EvidenceDir, log *slog.Logger) (*ViolationRule, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	eng, err := violation.New(camera, sc, violation.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return &ViolationRule{engine: eng, scene: sc, camera: camera, evidence: evidence,
+		errs: newErrorSummary(log, "violation rules", time.Minute)}, nil
+}
+
+// Observe implements Rule.
+func (r *ViolationRule) Observe(ts time.Time, frame *decode.Frame, tracks []track.Track) []sink.Event {
+	if !r.sized && frame != nil && frame.Width > 0 && frame.Height > 0 {
+		eng, err := violation.New(r.camera, r.scene, violation.Config{Aspect: float64(frame.Width) / float64(frame.Height)})
+		if err != nil {
+			r.errs.add(err)
+		} else {
+			r.engine = eng
+		}
+		r.sized = true
+	}
+	vs, err := r.engine.Observe(ts, frame, tracks)
+	if err != nil {
+		r.errs.add(err)
+	}
+	events := make([]sink.Event, 0, len(vs))
+	for _, v := range vs {
+		if v.Event.CameraID == "" {
+			v.Event.CameraID = r.camera
+		}
+		if r.evidence != nil && len(v.Snapshot) > 0 {
+			if err := r.evidence.Save(v.Event, v.Snapshot); err != nil {
+				r.errs.add(err)
+			}
+		}
+		events = append(events, v.Event)
+	}
+	return events
+}
+
+// Flush implements Rule: every violation is decided on the frame that proves
+// it, so nothing is held back.
+func (r *ViolationRule) Flush() []sink.Event { return nil }
+
+// Annotations implements Annotator: the signal heads' states.
+func (r *ViolationRule) Annotations() []Annotation {
+	var out []Annotation
+	for _, s := range r.engine.Signals() {
+		out = append(out, Annotation{Text: fmt.Sprintf("signal %s: %s", s.ID, s.State), Alert: s.State == violation.SignalRed})
+	}
+	return out
+}
