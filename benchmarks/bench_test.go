@@ -10,46 +10,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matthan/matthan/deploy/testenv"
 	"github.com/matthan/matthan/ingest/decode"
 	"github.com/matthan/matthan/models"
 )
-
-// repoRoot walks up from the test's directory to the folder holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
 
 // testConfig is a quick configuration on the repository's .deps, unless
 // the environment says otherwise. Missing dependencies fail the test.
 func testConfig(t *testing.T) Config {
 	t.Helper()
-	deps := filepath.Join(repoRoot(t), ".deps")
-	env := func(name, def string) string {
-		if v := os.Getenv(name); v != "" {
-			return v
-		}
-		return def
+	deps := filepath.Join(testenv.Root(t), ".deps")
+	if d := os.Getenv(DepsEnv); d != "" {
+		deps = d
+	}
+	python := os.Getenv(PythonEnv)
+	if python == "" {
+		python = filepath.Join(deps, "bench-venv", "bin", "python")
 	}
 	cfg, err := Config{
 		Quick:      true,
-		ModelsDir:  env(models.ModelsDirEnv, filepath.Join(deps, "models")),
-		RuntimeLib: env(models.RuntimeEnv, filepath.Join(deps, "lib", "libonnxruntime.so.1")),
-		VideoDir:   env(VideoDirEnv, filepath.Join(deps, "video")),
-		Python:     env(PythonEnv, filepath.Join(env(DepsEnv, deps), "bench-venv", "bin", "python")),
+		ModelsDir:  testenv.ModelsDir(t),
+		RuntimeLib: testenv.ONNXRuntime(t),
+		VideoDir:   testenv.VideoDir(t),
+		Python:     python,
 	}.withDefaults()
 	if err != nil {
 		t.Fatal(err)

@@ -73,13 +73,9 @@ func (g *Gap) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	start, err := time.Parse(time.RFC3339Nano, j.Start)
+	start, end, err := parseSpan(j.Start, j.End)
 	if err != nil {
-		return fmt.Errorf("field start: %w", err)
-	}
-	end, err := time.Parse(time.RFC3339Nano, j.End)
-	if err != nil {
-		return fmt.Errorf("field end: %w", err)
+		return err
 	}
 	*g = Gap{Camera: j.Camera, Start: start.UTC(), End: end.UTC(), Cause: j.Cause}
 	return nil

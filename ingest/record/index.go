@@ -78,13 +78,9 @@ func (s *Segment) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	start, err := time.Parse(time.RFC3339Nano, j.Start)
+	start, end, err := parseSpan(j.Start, j.End)
 	if err != nil {
-		return fmt.Errorf("field start: %w", err)
-	}
-	end, err := time.Parse(time.RFC3339Nano, j.End)
-	if err != nil {
-		return fmt.Errorf("field end: %w", err)
+		return err
 	}
 	*s = Segment{
 		Camera:    j.Camera,
@@ -214,4 +210,17 @@ func withIndexLock(dir string, fn func() error) error {
 		return fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return fn()
+}
+
+// parseSpan parses the start and end times of an index or ledger line.
+func parseSpan(start, end string) (time.Time, time.Time, error) {
+	s, err := time.Parse(time.RFC3339Nano, start)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("field start: %w", err)
+	}
+	e, err := time.Parse(time.RFC3339Nano, end)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("field end: %w", err)
+	}
+	return s, e, nil
 }
