@@ -22,6 +22,7 @@ var commands = []struct {
 	{"detect", "detect objects in an image or a video file", detectMain},
 	{"analyze", "run the live analysis (tracks, counts, crowds, rules) on a video file", analyzeMain},
 	{"export", "cut a clip of a camera's recording into one MP4 with a manifest", exportMain},
+	{"evidence", "export a signed evidence package, or verify one offline", evidenceMain},
 	{"bench", "measure the frame path against raw limits and a peer baseline", benchMain},
 	{"version", "print the version", func([]string) error { fmt.Println("matthan", version); return nil }},
 }
