@@ -152,6 +152,32 @@ while IFS= read -r line; do
   [ -n "$line" ] && summary+=("$line")
 done <<<"${fetched//"$REPO"\//}"
 
+# --- the labelled fire/smoke images (validation split), from the team's mirror only --------------------
+# They have no public upstream (assembled for the project from several sources; see the mirror's MANIFEST):
+# without MATTHAN_ASSETS the still-image evaluation test cannot run and says so.
+FIRESMOKE_LABELS_SHA256=2fb94fc9193a5c2e8a120caf62a0605b7abc3b6c0bb719134b8b55cbe625bf23
+firesmoke_dir="$DEPS/datasets/firesmoke"
+if [ -f "$firesmoke_dir/.complete" ] && [ "$(cat "$firesmoke_dir/.complete")" = "$FIRESMOKE_LABELS_SHA256" ]; then
+  ok "firesmoke dataset, validation split ($(short "$firesmoke_dir"))"
+elif [ -n "${MATTHAN_ASSETS:-}" ] && [ -f "$MATTHAN_ASSETS/datasets/firesmoke/labels.json" ]; then
+  src="$MATTHAN_ASSETS/datasets/firesmoke"
+  [ "$(sha256sum "$src/labels.json" | cut -d' ' -f1)" = "$FIRESMOKE_LABELS_SHA256" ] ||
+    die "$src/labels.json does not match the expected sha256 $FIRESMOKE_LABELS_SHA256"
+  rm -rf "$firesmoke_dir" && mkdir -p "$firesmoke_dir/img"
+  cp "$src/labels.json" "$src/MANIFEST.md" "$firesmoke_dir/"
+  python3 - "$src" "$firesmoke_dir" <<'PY'
+import json, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+for item in json.load(open(f"{src}/labels.json")):
+    if item.get("split") == "val":
+        shutil.copyfile(f"{src}/img/{item['file']}", f"{dst}/img/{item['file']}")
+PY
+  echo "$FIRESMOKE_LABELS_SHA256" >"$firesmoke_dir/.complete"
+  ok "firesmoke dataset, validation split ($(short "$firesmoke_dir"), $(ls "$firesmoke_dir/img" | wc -l) images)"
+else
+  echo "deps: note: the firesmoke dataset is only available from the team's mirror; set MATTHAN_ASSETS" >&2
+fi
+
 # --- the benchmark's Python peer baseline (PyPI, into a venv under .deps) ----------------------------
 "$(dirname "${BASH_SOURCE[0]}")/bench-deps.sh" >/dev/null || die "installing the benchmark's Python baseline failed (deploy/bench-deps.sh)"
 ok "python baseline ($(short "$DEPS")/bench-venv)"

@@ -13,6 +13,9 @@ var (
 	ErrUnauthorized = errors.New("camera refused the credentials")
 	// ErrStreamNotFound means the camera has no stream at the URL's path (RTSP 404).
 	ErrStreamNotFound = errors.New("stream not found on the camera")
+	// ErrNotRTSP means something answers at the camera's address, but not in
+	// RTSP (another service, or a broken camera).
+	ErrNotRTSP = errors.New("the answer is not RTSP")
 	// ErrNoData means the camera sent no RTP for ReadTimeout.
 	ErrNoData = errors.New("no data from the camera")
 	// ErrInvalidConfig means a Source field is unusable (URL, Transport); Run

@@ -3,15 +3,19 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
@@ -40,6 +44,18 @@ const (
 	// backoffJitter spreads retries by ±20% so cameras that failed together
 	// (a switch reboot) do not reconnect in lockstep.
 	backoffJitter = 0.2
+	// udpProbe is how long Transport "auto" waits for the first UDP packet
+	// before it switches to TCP: a camera sends several packets per frame,
+	// so silence this long means a firewall or NAT drops them.
+	udpProbe = 3 * time.Second
+)
+
+// The streams of a camera, for Source.Stream.
+const (
+	// StreamMain is the camera's main stream, the one that is recorded.
+	StreamMain = "main"
+	// StreamSub is the camera's secondary, lower-resolution stream, read for analysis.
+	StreamSub = "sub"
 )
 
 // Source pulls the video of one camera over RTSP and calls OnAccessUnit with
@@ -50,11 +66,17 @@ const (
 type Source struct {
 	// CameraID names the camera in logs, metrics, errors and status. Required.
 	CameraID string
+	// Stream is which stream of the camera this is, StreamMain or StreamSub:
+	// two Sources of one camera differ by it in logs and metrics. Defaults
+	// to StreamMain.
+	Stream string
 	// URL is the camera stream, rtsp:// or rtsps://, with the credentials
 	// if any. It is a secret: it never appears in logs, errors or Status.
 	URL string
-	// Transport is "tcp", "udp" or "auto" (UDP, then TCP if no UDP packet
-	// arrives). Defaults to "tcp".
+	// Transport is "tcp", "udp" or "auto": UDP, then TCP when the camera
+	// refuses UDP or no UDP packet arrives within 3 s (a firewall); after
+	// such a fallback the Source stays on TCP until Run returns. Defaults
+	// to "tcp".
 	Transport string
 	// ReadTimeout is how long the camera may send no RTP before the Source
 	// drops the connection and reconnects. Defaults to DefaultReadTimeout.
@@ -79,15 +101,19 @@ type Source struct {
 func (s *Source) Status() Status {
 	s.status.mu.Lock()
 	defer s.status.mu.Unlock()
+	now := time.Now()
 	st := s.status.status
-	st.FPS = s.status.fps.rate(time.Now())
+	st.FPS, st.Bitrate = s.status.fps.rates(now)
+	st.Bitrate *= 8
+	st.PacketLoss, _ = s.status.loss.ratio(now)
+	st.Uptime, st.UptimeToday = s.status.uptime.ratios(now)
 	return st
 }
 
 // sourceConfig is the parsed, validated form of the Source's fields.
 type sourceConfig struct {
 	url         *base.URL
-	transport   *gortsplib.Transport
+	transport   *gortsplib.Transport // nil: auto; TCP after an auto fallback
 	readTimeout time.Duration
 	secrets     []string // substrings to strip from error texts
 	log         *slog.Logger
@@ -98,6 +124,15 @@ type sourceConfig struct {
 func (s *Source) config() (*sourceConfig, error) {
 	if s.CameraID == "" {
 		return nil, fmt.Errorf("ingest source: %w: CameraID is empty", ErrInvalidConfig)
+	}
+	stream := s.Stream
+	switch stream {
+	case "":
+		stream = StreamMain
+	case StreamMain, StreamSub:
+	default:
+		return nil, fmt.Errorf("camera %s: %w: stream %q: expected %s or %s",
+			s.CameraID, ErrInvalidConfig, s.Stream, StreamMain, StreamSub)
 	}
 	cfg := &sourceConfig{readTimeout: s.ReadTimeout}
 	if cfg.readTimeout <= 0 {
@@ -127,8 +162,8 @@ func (s *Source) config() (*sourceConfig, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg.log = log.With("component", "ingest", "camera", s.CameraID)
-	cfg.metrics = s.Metrics.forCamera(s.CameraID)
+	cfg.log = log.With("component", "ingest", "camera", s.CameraID, "stream", stream)
+	cfg.metrics = s.Metrics.forCamera(s.CameraID, stream)
 	return cfg, nil
 }
 
@@ -145,6 +180,9 @@ func (s *Source) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.status.mu.Lock()
+	s.status.uptime.start(time.Now())
+	s.status.mu.Unlock()
 	s.setState(cfg, StateConnecting)
 	failures := 0
 	for attempt := 0; ; attempt++ {
@@ -205,15 +243,28 @@ func permanent(err error) bool {
 // connection fails, the camera goes silent or ctx ends. It returns when the
 // connection went online (zero if it never did) and why it ended.
 func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, error) {
+	var (
+		lastRTP  atomic.Int64 // UnixNano of the last RTP packet; 0 until PLAY
+		silent   atomic.Bool  // the watchdog closed the client
+		onlineAt atomic.Int64 // UnixNano of the first RTP packet
+		switched atomic.Bool  // auto transport fell back to TCP
+		received atomic.Uint64
+		lost     atomic.Uint64
+		done     = make(chan struct{})
+		wg       sync.WaitGroup
+	)
 	c := &gortsplib.Client{
-		Scheme:      cfg.url.Scheme,
-		Host:        cfg.url.Host,
-		ReadTimeout: cfg.readTimeout,
-		Transport:   cfg.transport,
+		Scheme:                cfg.url.Scheme,
+		Host:                  cfg.url.Host,
+		ReadTimeout:           cfg.readTimeout,
+		Transport:             cfg.transport,
+		InitialUDPReadTimeout: min(udpProbe, cfg.readTimeout/2),
 		OnTransportSwitch: func(err error) {
-			cfg.log.Info("transport switched", "reason", sanitize(err.Error(), cfg.secrets))
+			switched.Store(true)
+			cfg.log.Info("transport switched to TCP", "reason", sanitize(err.Error(), cfg.secrets))
 		},
 		OnPacketsLost: func(n uint64) {
+			lost.Add(n)
 			if cfg.metrics != nil {
 				cfg.metrics.packetsLost.Add(float64(n))
 			}
@@ -226,15 +277,8 @@ func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, err
 		return time.Time{}, fmt.Errorf("start RTSP client: %w", err)
 	}
 
-	var (
-		lastRTP  atomic.Int64 // UnixNano of the last RTP packet; 0 until PLAY
-		silent   atomic.Bool  // the watchdog closed the client
-		onlineAt atomic.Int64 // UnixNano of the first RTP packet
-		done     = make(chan struct{})
-		wg       sync.WaitGroup
-	)
 	wg.Add(1)
-	go func() { // closes the client when ctx ends or the camera goes silent
+	go func() { // closes the client when ctx ends or the camera goes silent; checks the health
 		defer wg.Done()
 		tick := time.NewTicker(min(cfg.readTimeout/4, time.Second))
 		defer tick.Stop()
@@ -251,6 +295,7 @@ func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, err
 					c.Close()
 					return
 				}
+				s.checkHealth(cfg, now, received.Swap(0), lost.Swap(0))
 			}
 		}
 	}()
@@ -258,6 +303,11 @@ func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, err
 		close(done)
 		wg.Wait()
 		c.Close()
+		if switched.Load() && cfg.transport == nil {
+			t := gortsplib.TransportTCP
+			cfg.transport = &t
+			cfg.log.Info("UDP failed: TCP from now on")
+		}
 	}()
 
 	online := func() time.Time {
@@ -269,24 +319,35 @@ func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, err
 
 	desc, _, err := c.Describe(cfg.url)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("describe: %w", rtspError(err))
+		return time.Time{}, fmt.Errorf("describe: %w", rtspError(err, cfg.readTimeout))
 	}
 	track, err := findVideo(desc)
 	if err != nil {
 		return time.Time{}, err
 	}
 	if _, err := c.Setup(desc.BaseURL, track.media, 0, 0); err != nil {
-		return time.Time{}, fmt.Errorf("setup: %w", rtspError(err))
+		return time.Time{}, fmt.Errorf("setup: %w", rtspError(err, cfg.readTimeout))
 	}
 
+	transport := "udp"
+	if cfg.transport != nil && *cfg.transport == gortsplib.TransportTCP {
+		transport = "tcp"
+	}
 	au := &auAssembler{codec: track.codec, params: track.params}
 	c.OnPacketRTP(track.media, track.format, func(pkt *rtp.Packet) {
 		now := time.Now()
 		lastRTP.Store(now.UnixNano())
+		received.Add(1)
+		if cfg.metrics != nil {
+			cfg.metrics.packets.Inc()
+		}
 		if onlineAt.Load() == 0 {
 			onlineAt.Store(now.UnixNano())
-			s.setState(cfg, StateOnline)
-			cfg.log.Info("camera online", "codec", string(track.codec))
+			if switched.Load() {
+				transport = "tcp"
+			}
+			s.wentOnline(cfg, now, transport)
+			cfg.log.Info("camera online", "codec", string(track.codec), "transport", transport)
 		}
 		pts, ok := c.PacketPTS2(track.media, pkt)
 		if !ok {
@@ -313,7 +374,7 @@ func (s *Source) connect(ctx context.Context, cfg *sourceConfig) (time.Time, err
 
 	lastRTP.Store(time.Now().UnixNano()) // arm the watchdog before PLAY can hang
 	if _, err := c.Play(nil); err != nil {
-		return online(), fmt.Errorf("play: %w", rtspError(err))
+		return online(), fmt.Errorf("play: %w", rtspError(err, cfg.readTimeout))
 	}
 	err = c.Wait()
 	var tcpTimeout liberrors.ErrClientTCPTimeout
@@ -474,16 +535,19 @@ func (a *auAssembler) updateParams(vps, sps, pps []byte) {
 
 // delivered records one access unit in the status and metrics.
 func (s *Source) delivered(cfg *sourceConfig, au AccessUnit, now time.Time) {
+	n := 0
+	for _, b := range au.NALUs {
+		n += len(b)
+	}
 	s.status.mu.Lock()
 	s.status.status.Frames++
 	s.status.status.LastFrame = now
-	s.status.fps.add(now)
+	s.status.fps.add(now, n)
+	if s.status.firstAU.IsZero() {
+		s.status.firstAU = now
+	}
 	s.status.mu.Unlock()
 	if cfg.metrics != nil {
-		n := 0
-		for _, b := range au.NALUs {
-			n += len(b)
-		}
 		cfg.metrics.accessUnits.Inc()
 		cfg.metrics.bytes.Add(float64(n))
 	}
@@ -492,22 +556,107 @@ func (s *Source) delivered(cfg *sourceConfig, au AccessUnit, now time.Time) {
 // setState moves the source to st.
 func (s *Source) setState(cfg *sourceConfig, st State) {
 	s.status.mu.Lock()
-	s.status.status.State = st
-	if st == StateConnecting || st == StateOnline {
+	s.moveLocked(st, time.Now())
+	if st == StateConnecting {
 		s.status.status.NextAttempt = time.Time{}
 	}
 	s.status.mu.Unlock()
 	cfg.metrics.setState(st)
 }
 
+// wentOnline moves the source online when a connection's first RTP packet
+// arrives over transport.
+func (s *Source) wentOnline(cfg *sourceConfig, now time.Time, transport string) {
+	s.status.mu.Lock()
+	s.moveLocked(StateOnline, now)
+	s.status.status.NextAttempt = time.Time{}
+	s.status.status.Transport = transport
+	s.status.mu.Unlock()
+	cfg.metrics.setState(StateOnline)
+}
+
 // fail moves the source to st after a failed connection.
 func (s *Source) fail(cfg *sourceConfig, st State, msg string, next time.Time) {
 	s.status.mu.Lock()
-	s.status.status.State = st
+	s.moveLocked(st, time.Now())
 	s.status.status.LastError = msg
 	s.status.status.NextAttempt = next
 	s.status.mu.Unlock()
 	cfg.metrics.setState(st)
+}
+
+// moveLocked sets the state, keeping the uptime and the connection's health
+// in step. The caller holds s.status.mu.
+func (s *Source) moveLocked(st State, now time.Time) {
+	b := &s.status
+	b.uptime.set(now, st.up())
+	if !st.up() {
+		b.firstAU, b.nominal, b.flipAt = time.Time{}, 0, time.Time{}
+	}
+	if st != StateDegraded {
+		b.status.Degraded = ""
+	}
+	b.status.State = st
+}
+
+// checkHealth counts the RTP packets received and lost since the last check
+// and moves an online source to degraded, or a degraded one back online,
+// once the rule of Status.Degraded has held for degradedAfter.
+func (s *Source) checkHealth(cfg *sourceConfig, now time.Time, received, lost uint64) {
+	b := &s.status
+	b.mu.Lock()
+	b.loss.add(now, received, lost)
+	st := b.status.State
+	if !st.up() {
+		b.mu.Unlock()
+		return
+	}
+	reason := b.degradedLocked(now)
+	if st == StateDegraded && reason != "" {
+		b.status.Degraded = reason // keep the numbers current
+	}
+	next := st
+	if (reason != "") == (st == StateDegraded) {
+		b.flipAt = time.Time{}
+	} else if b.flipAt.IsZero() {
+		b.flipAt = now
+	} else if now.Sub(b.flipAt) >= degradedAfter {
+		next = StateOnline
+		if reason != "" {
+			next = StateDegraded
+		}
+		s.moveLocked(next, now)
+		b.status.Degraded = reason
+		b.flipAt = time.Time{}
+	}
+	b.mu.Unlock()
+	if next == st {
+		return
+	}
+	cfg.metrics.setState(next)
+	if next == StateDegraded {
+		cfg.log.Warn("camera degraded", "reason", reason)
+	} else {
+		cfg.log.Info("camera no longer degraded")
+	}
+}
+
+// degradedLocked returns why the connection is degraded now, or "" when it
+// is not, and updates the nominal frame rate. The caller holds b.mu.
+func (b *statusBox) degradedLocked(now time.Time) string {
+	fps := b.fps.rate(now)
+	if !b.firstAU.IsZero() && now.Sub(b.firstAU) >= fpsWindow {
+		b.nominal = max(b.nominal, fps)
+	}
+	if b.nominal > 0 && fps < b.nominal*degradedFPSRatio {
+		return fmt.Sprintf("frame rate %.1f/s, under %.0f%% of the nominal %.1f/s",
+			fps, degradedFPSRatio*100, b.nominal)
+	}
+	if loss, n := b.loss.ratio(now); n >= minLossPackets && loss > degradedLoss {
+		return fmt.Sprintf("%.1f%% of RTP packets lost over %v (more than %.0f%%)",
+			loss*100, lossWindow, degradedLoss*100)
+	}
+	return ""
 }
 
 // countReconnect counts a connection attempt after the first.
@@ -520,10 +669,25 @@ func (s *Source) countReconnect(cfg *sourceConfig) {
 	}
 }
 
-// rtspError maps the RTSP status codes a Source branches on to sentinels.
-func rtspError(err error) error {
-	var bad liberrors.ErrClientBadStatusCode
-	if !errors.As(err, &bad) {
+// rtspError maps the failures of a request to the camera to sentinels and
+// clear texts: the RTSP status codes a Source branches on, an answer that
+// is not RTSP, no answer, and a connection closed instead of an answer.
+func rtspError(err error, timeout time.Duration) error {
+	var (
+		bad     liberrors.ErrClientBadStatusCode
+		timeOut liberrors.ErrClientRequestTimedOut
+		netErr  net.Error
+	)
+	switch {
+	case errors.As(err, &timeOut):
+		return fmt.Errorf("no answer within %v (%w)", timeout, err)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("the camera closed the connection instead of answering (%w)", err)
+	case errors.As(err, &netErr):
+		return err // refused, unreachable: the text says it
+	case notRTSP(err):
+		return fmt.Errorf("%w (%w)", ErrNotRTSP, err)
+	case !errors.As(err, &bad):
 		return err
 	}
 	switch bad.Code {
@@ -533,6 +697,30 @@ func rtspError(err error) error {
 		return fmt.Errorf("%w (RTSP %d %s)", ErrStreamNotFound, bad.Code, bad.Message)
 	}
 	return err
+}
+
+// notRTSP reports whether err says that the answer to a request was not
+// RTSP. gortsplib skips bytes that start no RTSP message, and reports an
+// RTP frame where an answer was due as ErrClientUnexpectedFrame, and a
+// message it cannot parse with an error of package base, not liberrors.
+func notRTSP(err error) bool {
+	var (
+		frame  liberrors.ErrClientUnexpectedFrame
+		verify *tls.CertificateVerificationError
+		alert  tls.AlertError
+	)
+	if errors.As(err, &frame) {
+		return true
+	}
+	if errors.As(err, &verify) || errors.As(err, &alert) {
+		return false
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.HasSuffix(reflect.TypeOf(e).PkgPath(), "/liberrors") {
+			return false
+		}
+	}
+	return true
 }
 
 // ticksToDuration converts a timestamp in units of clockRate to a Duration

@@ -46,11 +46,12 @@ func TestSourceReceives(t *testing.T) {
 		codec     ingest.Codec
 		fps       float64
 		bframes   bool
+		used      string // Status.Transport
 	}{
-		{"intersection", clip(t, intersection), "tcp", ingest.H264, 30, false},
-		{"bframes", clip(t, wildfire), "", ingest.H264, 24, true},
-		{"bframes-udp", clip(t, wildfire), "udp", ingest.H264, 24, true},
-		{"h265", h265, "auto", ingest.H265, 24, true},
+		{"intersection", clip(t, intersection), "tcp", ingest.H264, 30, false, "tcp"},
+		{"bframes", clip(t, wildfire), "", ingest.H264, 24, true, "tcp"},
+		{"bframes-udp", clip(t, wildfire), "udp", ingest.H264, 24, true, "udp"},
+		{"h265", h265, "auto", ingest.H265, 24, true, "udp"}, // the camera serves UDP: auto keeps it
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +115,9 @@ func TestSourceReceives(t *testing.T) {
 			if st.FPS < tc.fps*0.85 || st.FPS > tc.fps*1.15 {
 				t.Errorf("Status.FPS = %.1f, want %.0f ±15%%", st.FPS, tc.fps)
 			}
+			if st.Transport != tc.used {
+				t.Errorf("Status.Transport = %q, want %q", st.Transport, tc.used)
+			}
 			if st.State != ingest.StateOnline || st.Frames == 0 || st.Frames > uint64(len(units)) || st.Reconnects != 0 || st.LastFrame.IsZero() {
 				t.Errorf("Status = %+v, want online with %d frames and no reconnects", st, len(units))
 			}
@@ -149,9 +153,15 @@ func TestSourceReceives(t *testing.T) {
 	}
 }
 
-// gather returns the metric values of camera, by name, with "/state" after
-// the name for the state gauge.
+// gather returns the metric values of the main stream of camera, by name,
+// with "/state" after the name for the state gauge.
 func gather(t *testing.T, reg *prometheus.Registry, camera string) map[string]float64 {
+	t.Helper()
+	return gatherStream(t, reg, camera, ingest.StreamMain)
+}
+
+// gatherStream is gather for one stream of camera.
+func gatherStream(t *testing.T, reg *prometheus.Registry, camera, stream string) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -160,16 +170,18 @@ func gather(t *testing.T, reg *prometheus.Registry, camera string) map[string]fl
 	out := map[string]float64{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			name, mine := mf.GetName(), false
+			name, cam, str := mf.GetName(), false, false
 			for _, l := range m.GetLabel() {
 				switch l.GetName() {
 				case "camera":
-					mine = l.GetValue() == camera
+					cam = l.GetValue() == camera
+				case "stream":
+					str = l.GetValue() == stream
 				case "state":
 					name += "/" + l.GetValue()
 				}
 			}
-			if !mine {
+			if !cam || !str {
 				continue
 			}
 			if c := m.GetCounter(); c != nil {
@@ -403,6 +415,7 @@ func TestSourceConfig(t *testing.T) {
 		{"scheme", &ingest.Source{CameraID: "c1", URL: "http://admin:hunter2-pw@cam/x"}, "URL: expected rtsp://"},
 		{"unparsable", &ingest.Source{CameraID: "c1", URL: "rtsp://admin:hunter2-pw@cam:port:x/%zz"}, "URL: expected rtsp://"},
 		{"no camera id", &ingest.Source{URL: "rtsp://127.0.0.1:1/x"}, "CameraID is empty"},
+		{"stream", &ingest.Source{CameraID: "c1", URL: "rtsp://127.0.0.1:1/x", Stream: "third"}, `stream "third": expected main or sub`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

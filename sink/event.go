@@ -43,6 +43,9 @@ const (
 	TypeCameraOffline = "camera.offline"
 	// TypeCameraOnline is a camera that delivers its stream again.
 	TypeCameraOnline = "camera.online"
+	// TypeCameraDegraded is a camera that delivers, but too few frames or
+	// with too many packets lost.
+	TypeCameraDegraded = "camera.degraded"
 	// TypeCameraFrozen is a camera whose picture stopped changing.
 	TypeCameraFrozen = "camera.frozen"
 	// TypeCameraTampered is a camera whose lens was covered, defocused or moved.

@@ -23,6 +23,9 @@ var commands = []struct {
 	{"analyze", "run the live analysis (tracks, counts, crowds, rules) on a video file", analyzeMain},
 	{"export", "cut a clip of a camera's recording into one MP4 with a manifest", exportMain},
 	{"evidence", "export a signed evidence package, or verify one offline", evidenceMain},
+	{"stats", "print a camera's traffic flow from the analytics store (table or CSV)", statsMain},
+	{"admin", "offline account tasks: the first ICT administrator, list, unlock, reset", adminMain},
+	{"audit", "verify the audit log's hash chain, or list its entries", auditMain},
 	{"bench", "measure the frame path against raw limits and a peer baseline", benchMain},
 	{"version", "print the version", func([]string) error { fmt.Println("matthan", version); return nil }},
 }

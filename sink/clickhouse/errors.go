@@ -18,3 +18,11 @@ var ErrRetentionTooShort = errors.New("retention shorter than 30 days")
 
 // ErrBadArgument is returned for query arguments out of range or malformed.
 var ErrBadArgument = errors.New("bad argument")
+
+// ErrSchemaNewer is returned by Store.Migrate on a store migrated by a newer
+// version of this package: it does not downgrade schemas.
+var ErrSchemaNewer = errors.New("store schema is newer than this binary")
+
+// ErrSchemaOutdated is returned by Store.CheckSchema when the store was not
+// migrated to LatestSchema yet.
+var ErrSchemaOutdated = errors.New("store schema is not up to date")

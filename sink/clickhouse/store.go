@@ -25,8 +25,10 @@ const (
 // tsLayout is how DateTime64(3) values are written in JSONEachRow.
 const tsLayout = "2006-01-02 15:04:05.000"
 
-// Store keeps events in the events table of a ClickHouse Backend. It
-// implements sink.Writer. Store does not own Backend: close it yourself.
+// Store keeps events in a ClickHouse Backend: every event in the events
+// table, and what planners query in the derived tables (see Write). It
+// implements sink.Writer; Stats answers the planners' statistics. Store does
+// not own Backend: close it yourself.
 type Store struct {
 	// Backend runs the SQL; required.
 	Backend Backend
@@ -49,100 +51,118 @@ func (s *Store) retentionDays() (int, error) {
 	return int((r + 24*time.Hour - 1) / (24 * time.Hour)), nil
 }
 
-// Migrate creates the events table, or updates its TTL when Retention changed.
-func (s *Store) Migrate(ctx context.Context) error {
-	days, err := s.retentionDays()
-	if err != nil {
-		return err
-	}
-	ttl := fmt.Sprintf("ts + INTERVAL %d DAY", days)
-	create := `CREATE TABLE IF NOT EXISTS events (
-	id UUID,
-	schema LowCardinality(String),
-	type LowCardinality(String),
-	camera_id String,
-	system_id LowCardinality(String),
-	ts DateTime64(3, 'UTC'),
-	node LowCardinality(String),
-	model_name LowCardinality(String),
-	model_version LowCardinality(String),
-	counts Map(String, UInt32),
-	payload String CODEC(ZSTD(3))
-) ENGINE = MergeTree
-PARTITION BY toDate(ts)
-ORDER BY (camera_id, ts)
-TTL ` + ttl
-	if err := s.Backend.Exec(ctx, create); err != nil {
-		return fmt.Errorf("migrate events: %w", err)
-	}
-
-	out, err := s.Backend.QueryJSON(ctx, "SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'events'")
-	if err != nil {
-		return fmt.Errorf("migrate events: read table definition: %w", err)
-	}
-	var def struct{ Q string }
-	if err := json.Unmarshal(out, &def); err != nil {
-		return fmt.Errorf("migrate events: read table definition: %w", err)
-	}
-	if strings.Contains(def.Q, fmt.Sprintf("toIntervalDay(%d)", days)) {
-		return nil
-	}
-	if err := s.Backend.Exec(ctx, "ALTER TABLE events MODIFY TTL "+ttl); err != nil {
-		return fmt.Errorf("migrate events: set retention to %d days: %w", days, err)
-	}
-	return nil
-}
-
 // Name is the sink name in logs and metrics.
 func (s *Store) Name() string { return "clickhouse" }
 
-// row is one events row as JSONEachRow.
-type row struct {
-	ID           string         `json:"id"`
-	Schema       string         `json:"schema"`
-	Type         string         `json:"type"`
-	CameraID     string         `json:"camera_id"`
-	SystemID     string         `json:"system_id"`
-	TS           string         `json:"ts"`
-	Node         string         `json:"node"`
-	ModelName    string         `json:"model_name"`
-	ModelVersion string         `json:"model_version"`
-	Counts       map[string]int `json:"counts,omitempty"`
-	Payload      string         `json:"payload"`
-}
-
-// Write inserts events in one batch. Events should be valid (sink.Fanout
-// only passes valid ones); an invalid event fails the whole batch.
+// Write inserts events in one batch: each event into events, and what it
+// carries into the derived tables (traffic_counts and its rollups,
+// camera_health, recording_gaps; see derive), with one INSERT per table.
+// Events should be valid (sink.Fanout only passes valid ones); an invalid
+// event fails the whole batch.
+//
+// Delivery to the store is at-least-once, and a SummingMergeTree would add a
+// redelivered traffic.count twice, so Write skips the events whose id is
+// already stored, and repeats within the batch. It inserts events last: a
+// batch that failed part-way is written again whole, and only a failure
+// between the derived tables and events can still count an event twice.
 func (s *Store) Write(ctx context.Context, events []sink.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	rows := make([][]byte, 0, len(events))
 	for _, e := range events {
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("write events: %w", err)
 		}
-		payload, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("write events: encode %s: %w", e.ID, err)
-		}
-		r := row{
-			ID: e.ID, Schema: e.Schema, Type: e.Type, CameraID: e.CameraID, SystemID: e.SystemID,
-			TS: e.TS.UTC().Format(tsLayout), Node: e.Node, Counts: e.Counts, Payload: string(payload),
-		}
-		if e.Model != nil {
-			r.ModelName, r.ModelVersion = e.Model.Name, e.Model.Version
-		}
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("write events: encode %s: %w", e.ID, err)
-		}
-		rows = append(rows, b)
 	}
-	if err := s.Backend.InsertJSON(ctx, "events", rows); err != nil {
+	stored, err := s.storedIDs(ctx, events)
+	if err != nil {
 		return fmt.Errorf("write %d events: %w", len(events), err)
 	}
+	var t tables
+	for _, e := range events {
+		id := canonicalID(e.ID)
+		if stored[id] {
+			continue
+		}
+		stored[id] = true
+		if err := t.add(e); err != nil {
+			return fmt.Errorf("write events: %w", err)
+		}
+	}
+	// events last: it marks the batch as written (above).
+	for _, ins := range []struct {
+		table string
+		rows  [][]byte
+	}{
+		{"traffic_counts", t.traffic},
+		{"camera_health", t.health},
+		{"recording_gaps", t.gaps},
+		{"events", t.events},
+	} {
+		if err := s.Backend.InsertJSON(ctx, ins.table, ins.rows); err != nil {
+			return fmt.Errorf("write %d events: %w", len(events), err)
+		}
+	}
 	return nil
+}
+
+// storedIDs returns which of the events' ids the events table holds. The
+// camera and time bounds let the primary key skip all but a few granules.
+func (s *Store) storedIDs(ctx context.Context, events []sink.Event) (map[string]bool, error) {
+	cameras := map[string]bool{}
+	from, to := events[0].TS, events[0].TS
+	var q strings.Builder
+	q.WriteString("SELECT toString(id) AS id FROM events WHERE id IN (")
+	for i, e := range events {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(quote(canonicalID(e.ID))) // Validate checked it is a UUID
+		cameras[e.CameraID] = true
+		from, to = minTime(from, e.TS), maxTime(to, e.TS)
+	}
+	q.WriteString(") AND camera_id IN (")
+	i := 0
+	for c := range cameras {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(quote(c))
+		i++
+	}
+	fmt.Fprintf(&q, ") AND ts >= toDateTime64(%s, 3, 'UTC') AND ts <= toDateTime64(%s, 3, 'UTC')",
+		quote(from.UTC().Format(tsLayout)), quote(to.UTC().Format(tsLayout)))
+	out, err := s.Backend.QueryJSON(ctx, q.String())
+	if err != nil {
+		return nil, fmt.Errorf("look up stored ids: %w", err)
+	}
+	stored := make(map[string]bool, len(events))
+	err = eachRow(out, func(line []byte) error {
+		var r struct{ ID string }
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		stored[r.ID] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up stored ids: decode: %w", err)
+	}
+	return stored, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Recent returns up to limit events, newest first, of camera ("" for all

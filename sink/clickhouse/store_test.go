@@ -70,7 +70,7 @@ func TestStoreEmbedded(t *testing.T) {
 // TestStoreServer runs the same checks on a ClickHouse server. No server
 // runs on this machine (Debian's clickhouse-server is too old for
 // clickhouse-go/v2), so it needs MATTHAN_CLICKHOUSE_DSN pointing at a
-// scratch database whose events table it may drop.
+// scratch database whose tables it may drop.
 func TestStoreServer(t *testing.T) {
 	dsn := os.Getenv("MATTHAN_CLICKHOUSE_DSN")
 	if dsn == "" {
@@ -81,9 +81,7 @@ func TestStoreServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Exec(t.Context(), "DROP TABLE IF EXISTS events SYNC"); err != nil {
-		t.Fatal(err)
-	}
+	dropAll(t, db)
 	testStore(t, db)
 }
 

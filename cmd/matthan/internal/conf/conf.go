@@ -134,7 +134,12 @@ type Camera struct {
 	// URL is the RTSP address, possibly with credentials. It is a secret:
 	// never logged or returned by the API.
 	URL string `yaml:"url"`
-	// Transport is "tcp" (default), "udp" or "auto".
+	// SubURL is an optional second, lower-resolution stream of the same
+	// camera used for analysis only (the main stream is recorded). A secret
+	// like URL.
+	SubURL string `yaml:"sub_url"`
+	// Transport is "tcp" (default), "udp" or "auto" (UDP, falling back to
+	// TCP when no UDP packet arrives).
 	Transport string `yaml:"transport"`
 	// SystemID is the camera system the camera belongs to.
 	SystemID string `yaml:"system"`
@@ -344,6 +349,11 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(cam.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
 			// Never echo the URL: it may hold credentials.
 			bad(key+".url", "must be an rtsp:// or rtsps:// URL with a host")
+		}
+		if cam.SubURL != "" {
+			if u, err := url.Parse(cam.SubURL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
+				bad(key+".sub_url", "must be an rtsp:// or rtsps:// URL with a host")
+			}
 		}
 		switch cam.Transport {
 		case "", "tcp", "udp", "auto":

@@ -52,6 +52,7 @@ type camera struct {
 	recorder *record.Recorder
 	pipeline *analyzer.Pipeline
 	health   *health.Monitor
+	sub      *ingest.Source // the analysis stream, when the camera has one
 }
 
 // Run starts everything, runs until ctx ends, then stops in order
@@ -201,6 +202,19 @@ func (e *Engine) Run(ctx context.Context) error {
 			Logger:  log, // the source adds its component and camera keys
 			Metrics: ingestMetrics,
 		}
+		if cc.SubURL != "" {
+			// The main stream is recorded; the sub stream is analysed.
+			c.source.OnAccessUnit = rec.Push
+			c.sub = &ingest.Source{
+				CameraID:     cc.ID,
+				Stream:       ingest.StreamSub,
+				URL:          cc.SubURL,
+				Transport:    cc.Transport,
+				OnAccessUnit: pipe.Push,
+				Logger:       log,
+				Metrics:      ingestMetrics,
+			}
+		}
 		cameras = append(cameras, c)
 	}
 
@@ -246,6 +260,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		analysisWG.Go(func() { supervise(analysisCtx, log.With("camera", c.conf.ID, "component", "analyzer"), c.pipeline.Run) })
 		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "record"), c.recorder.Run) })
 		ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.source.Run) })
+		if c.sub != nil {
+			ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.sub.Run) })
+		}
 	}
 	ingWG.Go(func() { watchCameras(ingestCtx, cameras, cfg.Node, publish) })
 	ingWG.Go(func() { supervise(ingestCtx, log.With("component", "retention"), retention.Run) })

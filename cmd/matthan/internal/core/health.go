@@ -9,6 +9,7 @@ import (
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
+	"github.com/matthan/matthan/sink/clickhouse"
 )
 
 // healthPollInterval is how often camera states are compared for changes.
@@ -44,14 +45,25 @@ func watchCameras(ctx context.Context, cameras []*camera, node string, publish f
 }
 
 // healthEvent is the event, if any, for a camera moving from prev to the
-// state in st. Offline and error count as one condition: a camera that goes
-// from offline to error (or back) raises no new event.
+// state in st. Offline and error count as one condition (a camera that goes
+// from offline to error, or back, raises no new event); so do online and
+// degraded for the camera being up.
 func healthEvent(prev ingest.State, st ingest.Status) (sink.Event, bool) {
 	down := func(s ingest.State) bool { return s == ingest.StateOffline || s == ingest.StateError }
+	up := func(s ingest.State) bool { return s == ingest.StateOnline || s == ingest.StateDegraded }
+	now := st.State
 	switch {
-	case st.State == ingest.StateOnline && prev != ingest.StateOnline:
+	case up(now) && !up(prev):
 		return sink.NewEvent(sink.TypeCameraOnline, "", time.Now()), true
-	case down(st.State) && !down(prev):
+	case now == ingest.StateDegraded && prev == ingest.StateOnline:
+		ev := sink.NewEvent(sink.TypeCameraDegraded, "", time.Now())
+		ev.Detail = st.Degraded
+		return ev, true
+	case now == ingest.StateOnline && prev == ingest.StateDegraded:
+		ev := sink.NewEvent(sink.TypeCameraOnline, "", time.Now())
+		ev.Detail = "the stream is healthy again"
+		return ev, true
+	case down(now) && !down(prev):
 		ev := sink.NewEvent(sink.TypeCameraOffline, "", time.Now())
 		ev.Detail = st.LastError
 		return ev, true
@@ -64,7 +76,11 @@ func healthEvent(prev ingest.State, st ingest.Status) (sink.Event, bool) {
 func gapEvent(g record.Gap, node string) sink.Event {
 	ev := sink.NewEvent(sink.TypeRecordingGap, g.Camera, g.Start)
 	ev.Node = node
-	ev.Measures = map[string]float64{"duration_s": g.Duration().Seconds()}
+	ev.Measures = map[string]float64{
+		"duration_s":               g.Duration().Seconds(),
+		clickhouse.MeasureGapStart: float64(g.Start.UnixMilli()),
+		clickhouse.MeasureGapEnd:   float64(g.End.UnixMilli()),
+	}
 	ev.Detail = fmt.Sprintf("no recording from %s to %s (cause: %s)",
 		g.Start.UTC().Format(time.RFC3339Nano), g.End.UTC().Format(time.RFC3339Nano), g.Cause)
 	return ev

@@ -22,10 +22,14 @@ func TestHealthEvent(t *testing.T) {
 		{"still online", ingest.StateOnline, ingest.StateOnline, "", ""},
 		{"still down", ingest.StateOffline, ingest.StateError, "", ""},
 		{"retrying", ingest.StateOffline, ingest.StateConnecting, "", ""},
+		{"degraded", ingest.StateOnline, ingest.StateDegraded, sink.TypeCameraDegraded, "frame rate low"},
+		{"healthy again", ingest.StateDegraded, ingest.StateOnline, sink.TypeCameraOnline, "the stream is healthy again"},
+		{"degraded at first", ingest.StateConnecting, ingest.StateDegraded, sink.TypeCameraOnline, ""},
+		{"lost while degraded", ingest.StateDegraded, ingest.StateOffline, sink.TypeCameraOffline, "connection refused"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ev, ok := healthEvent(tc.prev, ingest.Status{State: tc.now, LastError: "connection refused"})
+			ev, ok := healthEvent(tc.prev, ingest.Status{State: tc.now, LastError: "connection refused", Degraded: "frame rate low"})
 			if tc.wantType == "" {
 				if ok {
 					t.Fatalf("got %s, want no event", ev.Type)
