@@ -158,10 +158,11 @@ func analyze(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.evidence != "" {
 		evidence = &analyzer.EvidenceDir{Root: o.evidence}
 	}
-	rules, analytics, err := sceneRules(camera, sc, evidence)
+	rules, analytics, closeRules, err := sceneRules(camera, sc, evidence, o)
 	if err != nil {
 		return err
 	}
+	defer closeRules()
 	a, err := analyzer.NewAnalyst(analyzer.AnalystConfig{
 		CameraID: camera, Node: node, Scene: sc, Detector: det, FPS: o.fps,
 		ReportThreshold: report, Rules: rules, Analytics: analytics,
@@ -245,18 +246,48 @@ func detectorThreshold(report float32, sc *scene.Scene) float32 {
 }
 
 // sceneRules builds the camera's plugged rules and analytics for the
-// scene: the one place the offline analysis adds rule families (the
-// engine's wiring does the same for live cameras).
-func sceneRules(camera string, sc *scene.Scene, evidence *analyzer.EvidenceDir) ([]analyzer.Rule, []analyzer.Analytic, error) {
+// scene: the violation rules, and the fire and smoke analytic (its own
+// model, firesmoke_416, at 2 fps) when the scene has a smoke_watch zone.
+// The engine's wiring does the same for live cameras. close frees what was
+// built.
+func sceneRules(camera string, sc *scene.Scene, evidence *analyzer.EvidenceDir, o analyzeOptions) (rules []analyzer.Rule, analytics []analyzer.Analytic, close func(), err error) {
+	var closers []func()
+	close = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
 	if sc == nil {
-		return nil, nil, nil
+		return nil, nil, close, nil
 	}
 	violations, err := analyzer.NewViolationRule(camera, *sc, evidence, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, close, err
 	}
-	return []analyzer.Rule{violations}, nil, nil
+	rules = append(rules, violations)
+	if analyzer.HasSmokeWatch(sc) {
+		m, err := models.Zoo(fireSmokeModel)
+		if err != nil {
+			return nil, nil, close, err
+		}
+		det, err := models.NewDetector(m, o.modelsDir, models.Options{Threads: o.threads, Threshold: analyzer.FireSmokeThreshold})
+		if err != nil {
+			return nil, nil, close, err
+		}
+		closers = append(closers, func() { det.Close() })
+		fs, err := analyzer.NewFireSmokeAnalytic(camera, *sc, det, 0, evidence, nil)
+		if err != nil {
+			close()
+			return nil, nil, func() {}, err
+		}
+		closers = append(closers, func() { fs.Close() })
+		analytics = append(analytics, fs)
+	}
+	return rules, analytics, close, nil
 }
+
+// fireSmokeModel is the model the fire and smoke analytic runs.
+const fireSmokeModel = "firesmoke_416"
 
 // summaryLine is the last JSON line of analyze -json.
 type summaryLine struct {

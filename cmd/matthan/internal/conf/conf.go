@@ -82,6 +82,9 @@ type Analysis struct {
 	// EventInterval is the shortest time between two detection summaries of
 	// one camera. Defaults to 1s.
 	EventInterval Duration `yaml:"event_interval"`
+	// FireSmokeModel is the model run on cameras whose scene has a
+	// smoke_watch zone. Defaults to firesmoke_416.
+	FireSmokeModel string `yaml:"firesmoke_model"`
 }
 
 // Recording sets the evidence recorder.
@@ -164,8 +167,9 @@ func Default() Config {
 			Threads: 1,
 		},
 		Analysis: Analysis{
-			FPS:           2,
-			EventInterval: Duration(time.Second),
+			FPS:            2,
+			EventInterval:  Duration(time.Second),
+			FireSmokeModel: "firesmoke_416",
 		},
 		Recording: Recording{
 			Segment:   Duration(60 * time.Second),

@@ -84,6 +84,13 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	defer detector.Close()
+	fireSmoke, err := openFireSmoke(cfg, scenes)
+	if err != nil {
+		return err
+	}
+	if fireSmoke != nil {
+		defer fireSmoke.Close()
+	}
 	healthMetrics, err := health.NewMetrics(reg)
 	if err != nil {
 		return err
@@ -182,13 +189,21 @@ func (e *Engine) Run(ctx context.Context) error {
 			Metrics:         analyzerMetrics,
 		}
 		if sc, ok := scenes[cc.ID]; ok {
-			rule, err := analyzer.NewViolationRule(cc.ID, *sc, &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")},
-				camLog.With("component", "violation"))
+			evidence := &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")}
+			rule, err := analyzer.NewViolationRule(cc.ID, *sc, evidence, camLog.With("component", "violation"))
 			if err != nil {
 				return fmt.Errorf("camera %s: scene %s: %w", cc.ID, cc.Scene, err)
 			}
 			c.pipeline.Scene = sc
 			c.pipeline.Rules = []analyzer.Rule{rule}
+			if analyzer.HasSmokeWatch(sc) {
+				fs, err := analyzer.NewFireSmokeAnalytic(cc.ID, *sc, fireSmoke, 0, evidence, camLog.With("component", "firesmoke"))
+				if err != nil {
+					return fmt.Errorf("camera %s: %w", cc.ID, err)
+				}
+				defer fs.Close() // after the pipeline that uses it has stopped
+				c.pipeline.Analytics = []analyzer.Analytic{fs}
+			}
 		}
 		rec, pipe := c.recorder, c.pipeline
 		c.source = &ingest.Source{
@@ -346,6 +361,31 @@ func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 			ExecutionProvider: cfg.Detector.Provider,
 		},
 		Threshold: detectorThreshold(cfg, m, tracking),
+	})
+}
+
+// openFireSmoke loads the fire/smoke model once, shared by the cameras
+// whose scene has a smoke_watch zone; nil when none has.
+func openFireSmoke(cfg conf.Config, scenes map[string]*scene.Scene) (*models.Scheduler, error) {
+	need := false
+	for _, sc := range scenes {
+		need = need || analyzer.HasSmokeWatch(sc)
+	}
+	if !need {
+		return nil, nil
+	}
+	m, err := models.Zoo(cfg.Analysis.FireSmokeModel)
+	if err != nil {
+		return nil, fmt.Errorf("analysis.firesmoke_model: %w", err)
+	}
+	dir := cfg.Detector.ModelsDir
+	if dir == "" {
+		dir = depsPath("models", "")
+	}
+	return models.NewScheduler(m, dir, models.SchedulerOptions{
+		Workers:   1,
+		Session:   models.SessionOptions{IntraOpThreads: cfg.Detector.Threads},
+		Threshold: analyzer.FireSmokeThreshold,
 	})
 }
 
