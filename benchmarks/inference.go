@@ -254,20 +254,23 @@ func rawInference(ctx context.Context, model []byte, m models.Manifest, input []
 	}, nil
 }
 
-// detectRate calls sched.Detect from as many goroutines as it has workers,
-// so that all of them stay busy, for d.
+// detectRate calls sched.Detect from two goroutines per worker for d, so
+// that a worker always finds the next frame queued when it finishes one, as
+// in the saturated full path (with one caller per worker, each worker would
+// idle while its answer goes back and the caller's next frame comes in).
 func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, threads, workers int, d time.Duration) (InferenceResult, error) {
 	for range 3 {
 		if _, err := sched.Detect(t.data, t.lb, t.width, t.height); err != nil {
 			return InferenceResult{}, fmt.Errorf("bench: %w", err)
 		}
 	}
+	callers := 2 * workers
 	start := time.Now()
 	deadline := start.Add(d)
-	runs := make([]int, workers)
-	errs := make([]error, workers)
+	runs := make([]int, callers)
+	errs := make([]error, callers)
 	var wg sync.WaitGroup
-	for i := range workers {
+	for i := range callers {
 		wg.Go(func() {
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				if _, errs[i] = sched.Detect(t.data, t.lb, t.width, t.height); errs[i] != nil {

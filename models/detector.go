@@ -138,16 +138,22 @@ func dynamicBatch(ins, outs []ort.InputOutputInfo, out string) bool {
 
 // runner is one ONNX Runtime session of a model with its tensors. Tensors
 // for every batch size up to maxBatch share one input and one output buffer,
-// so a run of k frames allocates nothing. A runner is not safe for
-// concurrent use.
+// and each batch size has its tensors bound to the session once (an
+// IoBinding), so a run of k frames allocates nothing. A run of one frame
+// reads it from the caller's buffer, bound once too (see runInPlace). A
+// runner is not safe for concurrent use.
 type runner struct {
-	mod     *model
-	session *ort.DynamicAdvancedSession
-	inBuf   []float32              // maxBatch input items
-	outBuf  []float32              // maxBatch output items
-	ins     []*ort.Tensor[float32] // ins[k-1]: batch k over inBuf; built on first use
-	outs    []*ort.Tensor[float32] // outs[k-1]: batch k over outBuf
-	cands   []Detection            // decoder scratch, reused
+	mod      *model
+	session  *ort.DynamicAdvancedSession
+	inBuf    []float32              // maxBatch input items
+	outBuf   []float32              // maxBatch output items
+	ins      []*ort.Tensor[float32] // ins[k-1]: batch k over inBuf; built on first use
+	outs     []*ort.Tensor[float32] // outs[k-1]: batch k over outBuf
+	bindings []*ort.IoBinding       // bindings[k-1]: ins[k-1] and outs[k-1] bound to session
+	cands    []Detection            // decoder scratch, reused
+
+	callers map[*float32]*callerInput // by the first value of the buffer; at most maxCallerInputs
+	runs    uint64                    // runInPlace calls, for callerInput.last
 }
 
 // newRunner opens a session able to run batches of up to maxBatch frames
@@ -157,11 +163,13 @@ func (mod *model) newRunner(maxBatch int) (*runner, error) {
 		maxBatch = 1
 	}
 	r := &runner{
-		mod:    mod,
-		inBuf:  make([]float32, maxBatch*mod.inLen),
-		outBuf: make([]float32, maxBatch*mod.outLen),
-		ins:    make([]*ort.Tensor[float32], maxBatch),
-		outs:   make([]*ort.Tensor[float32], maxBatch),
+		mod:      mod,
+		inBuf:    make([]float32, maxBatch*mod.inLen),
+		outBuf:   make([]float32, maxBatch*mod.outLen),
+		ins:      make([]*ort.Tensor[float32], maxBatch),
+		outs:     make([]*ort.Tensor[float32], maxBatch),
+		bindings: make([]*ort.IoBinding, maxBatch),
+		callers:  make(map[*float32]*callerInput, maxCallerInputs),
 	}
 	opts, err := mod.session.ortOptions()
 	if err != nil {
@@ -184,21 +192,45 @@ func (r *runner) input(i int) []float32 { return r.inBuf[i*r.mod.inLen : (i+1)*r
 
 // run runs the first k items of the input buffer.
 func (r *runner) run(k int) error {
-	if r.ins[k-1] == nil {
-		in, err := ort.NewTensor(batchShape(k, r.mod.m.inputShape()), r.inBuf)
-		if err != nil {
-			return fmt.Errorf("input tensor of batch %d: %w", k, err)
+	if r.bindings[k-1] == nil {
+		if err := r.bind(k); err != nil {
+			return err
 		}
-		out, err := ort.NewTensor(batchShape(k, r.mod.outDims), r.outBuf)
-		if err != nil {
-			in.Destroy()
-			return fmt.Errorf("output tensor of batch %d: %w", k, err)
-		}
-		r.ins[k-1], r.outs[k-1] = in, out
 	}
-	if err := r.session.Run([]ort.Value{r.ins[k-1]}, []ort.Value{r.outs[k-1]}); err != nil {
+	if err := r.session.RunWithBinding(r.bindings[k-1]); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
+	return nil
+}
+
+// bind builds the tensors of batch k over the buffers and binds them to the
+// session.
+func (r *runner) bind(k int) error {
+	in, err := ort.NewTensor(batchShape(k, r.mod.m.inputShape()), r.inBuf[:k*r.mod.inLen])
+	if err != nil {
+		return fmt.Errorf("input tensor of batch %d: %w", k, err)
+	}
+	out, err := ort.NewTensor(batchShape(k, r.mod.outDims), r.outBuf[:k*r.mod.outLen])
+	if err != nil {
+		in.Destroy()
+		return fmt.Errorf("output tensor of batch %d: %w", k, err)
+	}
+	b, err := r.session.CreateIoBinding()
+	if err == nil {
+		err = b.BindInput(r.mod.m.Input.Name, in)
+		if err == nil {
+			err = b.BindOutput(r.mod.m.Output.Name, out)
+		}
+		if err != nil {
+			b.Destroy()
+		}
+	}
+	if err != nil {
+		in.Destroy()
+		out.Destroy()
+		return fmt.Errorf("bind tensors of batch %d: %w", k, err)
+	}
+	r.ins[k-1], r.outs[k-1], r.bindings[k-1] = in, out, b
 	return nil
 }
 
@@ -247,10 +279,14 @@ func (r *runner) detections(i int, lb Letterbox, frameW, frameH int) ([]Detectio
 // close frees the session and the tensors.
 func (r *runner) close() error {
 	var errs []error
+	for key, c := range r.callers {
+		errs = append(errs, c.close())
+		delete(r.callers, key)
+	}
 	for i := range r.ins {
-		if r.ins[i] != nil {
-			errs = append(errs, r.ins[i].Destroy(), r.outs[i].Destroy())
-			r.ins[i], r.outs[i] = nil, nil
+		if r.bindings[i] != nil {
+			errs = append(errs, r.bindings[i].Destroy(), r.ins[i].Destroy(), r.outs[i].Destroy())
+			r.ins[i], r.outs[i], r.bindings[i] = nil, nil, nil
 		}
 	}
 	if r.session != nil {
@@ -346,7 +382,11 @@ func (d *Detector) DynamicBatch() bool { return d.mod.dynamic }
 // Input()) of a frameW×frameH frame letterboxed by lb. It returns the
 // detections above the threshold whose class has a product label, after
 // class-aware NMS, in frame pixels clipped to the frame, highest confidence
-// first. The returned slice belongs to the caller; input is not kept.
+// first. The returned slice belongs to the caller. input is read where it
+// lies, not copied, so it must not change before Detect returns; the
+// detector keeps it bound to the session afterwards (it never reads it
+// outside a call), so that a caller reusing one buffer, as a preprocessor
+// does, costs no setup per frame.
 func (d *Detector) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]Detection, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -358,8 +398,7 @@ func (d *Detector) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]
 		return nil, fmt.Errorf("detect %s: %w: %d values, model input %v needs %d",
 			m.Name, ErrInputSize, len(input), m.inputShape(), d.mod.inLen)
 	}
-	copy(d.r.input(0), input)
-	if err := d.r.run(1); err != nil {
+	if err := d.r.runInPlace(input); err != nil {
 		return nil, fmt.Errorf("detect %s: %w", m.Name, err)
 	}
 	dets, err := d.r.detections(0, lb, frameW, frameH)

@@ -163,9 +163,11 @@ func (s *Scheduler) Input() InputSpec { return s.mod.m.Input }
 func (s *Scheduler) Threshold() float32 { return s.mod.threshold }
 
 // Detect is Detector.Detect, served by the next free worker in arrival
-// order; it blocks until the detections are ready. input is copied into the
-// worker's session before Detect returns and is not kept. It fails with
-// ErrClosed once Close has begun.
+// order; it blocks until the detections are ready. As with Detector.Detect,
+// input must not change before Detect returns: a frame run alone is read
+// where it lies (and its buffer stays bound to the worker's session
+// afterwards), a frame batched with others is copied into the batch. It
+// fails with ErrClosed once Close has begun.
 func (s *Scheduler) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]Detection, error) {
 	m := s.mod.m
 	if len(input) != s.mod.inLen {
@@ -251,10 +253,15 @@ queued:
 // serve runs one batch and answers each of its requests.
 func (s *Scheduler) serve(r *runner, batch []*request) {
 	start := time.Now()
-	for i, req := range batch {
-		copy(r.input(i), req.input)
+	var err error
+	if len(batch) == 1 {
+		err = r.runInPlace(batch[0].input)
+	} else {
+		for i, req := range batch {
+			copy(r.input(i), req.input)
+		}
+		err = r.run(len(batch))
 	}
-	err := r.run(len(batch))
 	for i, req := range batch {
 		if err == nil {
 			req.dets, req.err = r.detections(i, req.lb, req.frameW, req.frameH)
