@@ -94,6 +94,14 @@ type Pipeline struct {
 	inferred  atomic.Int64
 	dropped   atomic.Int64
 	lastFrame atomic.Int64 // unix nanos of the capture time of the last inferred frame
+	latest    latestPicture
+}
+
+// Snapshot returns the camera's latest picture as JPEG (refreshed every
+// SnapshotInterval of capture time) and its capture time; ok is false
+// before the first. Safe for concurrent use.
+func (p *Pipeline) Snapshot() (jpeg []byte, capture time.Time, ok bool) {
+	return p.latest.get()
 }
 
 // Stats is a snapshot of a pipeline's counters.
@@ -275,6 +283,13 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 		if p.Health != nil {
 			if err := p.Health.Observe(f); err != nil {
 				errSummary.add(err)
+			}
+		}
+		if p.latest.due(f.Capture) {
+			if jpeg, err := EncodeJPEG(f, snapshotQuality); err != nil {
+				errSummary.add(err)
+			} else {
+				p.latest.set(jpeg, f.Capture)
 			}
 		}
 		select {
