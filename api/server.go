@@ -2,23 +2,28 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/matthan/matthan/api/auth"
+	"github.com/matthan/matthan/api/evidence"
+	"github.com/matthan/matthan/api/store"
+	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
+	"github.com/matthan/matthan/sink/clickhouse"
 )
 
-// CameraStatus is what the API shows of a camera. It never carries the
-// stream URL or credentials.
+// CameraStatus is the engine's live view of a camera, merged into the
+// registry's cameras by id. It never carries the stream URL or
+// credentials.
 type CameraStatus struct {
 	ID             string    `json:"id"`
 	Name           string    `json:"name,omitempty"`
@@ -37,138 +42,136 @@ type CameraStatus struct {
 	Picture []string `json:"picture,omitempty"`
 }
 
-// EventStore answers queries for stored events.
+// EventStore answers queries for stored events (clickhouse.Store).
 type EventStore interface {
 	Recent(ctx context.Context, camera string, limit int) ([]sink.Event, error)
 }
 
-// LiveEvents is the live hub the event stream subscribes to.
+// StatsStore answers traffic-flow statistics (clickhouse.Store).
+type StatsStore interface {
+	Stats(ctx context.Context, q clickhouse.Query) (clickhouse.Result, error)
+}
+
+// LiveEvents is the live hub the event stream subscribes to (sink.Hub).
 type LiveEvents interface {
 	Subscribe(buf int) (<-chan sink.Event, func())
 }
 
-// Server serves the HTTP API until its context ends.
+// Snapshots gives the latest analysed frame of a camera as a JPEG, for the
+// public interface (R-9.1). Latest must be safe for concurrent use and
+// return quickly; ok is false when the camera has no frame yet.
+type Snapshots interface {
+	Latest(camera string) (jpeg []byte, at time.Time, ok bool)
+}
+
+// Server serves the HTTP API until its context ends. Set the fields, then
+// call Run (or use Handler). Every /api/v1 route but login and the OpenAPI
+// spec needs a session; see doc.go for who may do what.
 type Server struct {
-	// Listen is the address to listen on. Required.
+	// Listen is the address to listen on. Required by Run.
 	Listen string
-	// Cameras reports the status of every camera. Required.
+	// TLSCert and TLSKey are PEM certificate and key files; when both are
+	// set, Run serves HTTPS only (R-10.1).
+	TLSCert, TLSKey string
+
+	// Store is the metadata store: accounts, cameras, grants, the audit
+	// log. Required.
+	Store *store.Store
+	// Auth logs users in and checks sessions. Required.
+	Auth *auth.Service
+	// Cameras reports the engine's status of its cameras; nil shows none.
 	Cameras func() []CameraStatus
 	// Events answers /api/v1/events. Required.
 	Events EventStore
+	// Stats answers /api/v1/stats. Required.
+	Stats StatsStore
 	// Live feeds /api/v1/events/stream. Required.
 	Live LiveEvents
+	// Snapshots feeds the public snapshots; nil answers 404 for them.
+	Snapshots Snapshots
+	// Retention places and releases legal holds; nil answers 503 for the
+	// hold routes.
+	Retention *record.Retention
+	// Recordings is the recordings root evidence is cut from.
+	Recordings string
+	// EvidenceKey signs evidence packages; nil answers 503 for exports.
+	EvidenceKey *evidence.Key
+	// DataDir is the engine's data folder: violation snapshots are read
+	// from DataDir/evidence, packages are written to DataDir/evidence-packages.
+	// Required.
+	DataDir string
+	// Node names the engine in evidence manifests. Defaults to the host
+	// name.
+	Node string
+	// Public tunes the public interface (R-9.2).
+	Public PublicConfig
 	// Gatherer serves /metrics. Defaults to an empty registry.
 	Gatherer prometheus.Gatherer
-	// Logger defaults to discarding.
+	// Logger defaults to discarding. Lines never hold a token, a password,
+	// a stream URL or a credential.
 	Logger *slog.Logger
 	// Ready, when set, receives the bound address once the server listens.
 	Ready func(addr string)
+	// Now defaults to time.Now.
+	Now func() time.Time
+
+	initOnce sync.Once
+	handler  http.Handler
+	public   *publicState
 }
 
-// maxEventsLimit caps how many events one request may ask for.
-const maxEventsLimit = 1000
+// Limits of requests.
+const (
+	// maxEventsLimit caps how many events one request may ask for.
+	maxEventsLimit = 1000
+	// maxBody caps a JSON request body: the largest (a camera with its
+	// secret) is a few KiB.
+	maxBody = 64 << 10
+	// shutdownGrace is how long requests in flight get at shutdown.
+	shutdownGrace = 5 * time.Second
+)
 
-// Handler returns the routes.
+// Handler returns the routes, wrapped in the access log and panic guard.
 func (s *Server) Handler() http.Handler {
-	g := s.Gatherer
-	if g == nil {
-		g = prometheus.NewRegistry()
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
+	s.init()
+	return s.handler
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.public = newPublicState(s.Public, s.now)
+		mux := http.NewServeMux()
+		g := s.Gatherer
+		if g == nil {
+			g = prometheus.NewRegistry()
+		}
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ok")
+		})
+		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+		for _, rt := range s.routes() {
+			mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+		}
+		// Unknown /api/v1 paths: 401 for strangers, 404 for users.
+		mux.Handle("/api/v1/", s.wrap(route{access: accessUser, handle: func(w http.ResponseWriter, r *http.Request, _ *principal) {
+			writeError(w, http.StatusNotFound, "no such route")
+		}}))
+		mux.HandleFunc("/public/", func(w http.ResponseWriter, r *http.Request) {
+			if !s.limited(w, r) {
+				writeError(w, http.StatusNotFound, "no such route")
+			}
+		})
+		s.handler = s.logged(mux)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/v1/cameras", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"cameras": s.Cameras()})
-	})
-	mux.HandleFunc("GET /api/v1/events", s.events)
-	mux.HandleFunc("GET /api/v1/events/stream", s.stream)
-	return mux
-}
-
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxEventsLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: expected a whole number from 1 to %d", maxEventsLimit))
-			return
-		}
-		limit = n
-	}
-	camera := q.Get("camera")
-	if camera != "" && !s.knownCamera(camera) {
-		writeError(w, http.StatusNotFound, "camera: no such camera")
-		return
-	}
-	evs, err := s.Events.Recent(r.Context(), camera, limit)
-	if err != nil {
-		s.logger().Error("query events", "error", err)
-		writeError(w, http.StatusServiceUnavailable, "the event store is not available")
-		return
-	}
-	if evs == nil {
-		evs = []sink.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
-}
-
-func (s *Server) knownCamera(id string) bool {
-	for _, c := range s.Cameras() {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// stream sends live events as server-sent events until the client leaves.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming is not supported")
-		return
-	}
-	camera := r.URL.Query().Get("camera")
-	events, unsubscribe := s.Live.Subscribe(256)
-	defer unsubscribe()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": matthan event stream\n\n")
-	flusher.Flush()
-	keepalive := time.NewTicker(15 * time.Second)
-	defer keepalive.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keepalive.C:
-			fmt.Fprint(w, ": keepalive\n\n")
-		case ev, ok := <-events:
-			if !ok {
-				return
-			}
-			if camera != "" && ev.CameraID != camera {
-				continue
-			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, b)
-		}
-		flusher.Flush()
-	}
 }
 
 // Run listens and serves until ctx ends, then shuts down gracefully
 // (5 s for requests in flight; event streams are cut).
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.Listen)
 	if err != nil {
 		return fmt.Errorf("api: listen: %w", err)
@@ -176,6 +179,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 	}
@@ -183,13 +187,19 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if s.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, s.TLSCert, s.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("api: serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
@@ -201,6 +211,26 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+// Validate checks that the required fields are set; errors name the
+// field.
+func (s *Server) Validate() error {
+	for _, f := range []struct {
+		name  string
+		unset bool
+	}{
+		{"Listen", s.Listen == ""}, {"Store", s.Store == nil}, {"Auth", s.Auth == nil}, {"Events", s.Events == nil},
+		{"Stats", s.Stats == nil}, {"Live", s.Live == nil}, {"DataDir", s.DataDir == ""},
+	} {
+		if f.unset {
+			return fmt.Errorf("api: %s is required", f.name)
+		}
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("api: TLSCert and TLSKey: set both or neither")
+	}
+	return nil
+}
+
 func (s *Server) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -208,14 +238,9 @@ func (s *Server) logger() *slog.Logger {
 	return s.Logger
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }

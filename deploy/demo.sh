@@ -65,6 +65,16 @@ if [ "$KAFKA" = 1 ]; then
   kafka_args=(-kafka "127.0.0.1:$KAFKA_PORT")
 fi
 
+# The demo's ICT administrator: created on the first run, its password kept (0600) in the data folder.
+mkdir -p "$DATA"
+password_file="$DATA/demo-admin-password"
+if [ ! -s "$password_file" ]; then
+  password="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-Mt1"
+  MATTHAN_ADMIN_PASSWORD="$password" "$BIN" admin create-ict-admin -data "$DATA" -user admin -name "Demo administrator" >/dev/null ||
+    die "could not create the demo administrator (see above)"
+  (umask 077 && printf '%s\n' "$password" >"$password_file")
+fi
+
 camsim_log="$DATA/camsim.log"
 "$BIN" camsim -listen "$CAMSIM_LISTEN" "${paths[@]}" >"$camsim_log" 2>&1 &
 camsim_pid=$!
@@ -93,6 +103,8 @@ case "$LISTEN" in :*) api="127.0.0.1$LISTEN" ;; *) api="$LISTEN" ;; esac
 cat <<INFO
 
 matthan demo
+  sign in     curl -s -X POST http://$api/api/v1/login -H 'Content-Type: application/json' \\
+                -d '{"username":"admin","password":"'\$(cat $password_file)'"}'   (then: -H "Authorization: Bearer TOKEN")
   cameras     http://$api/api/v1/cameras
   events      http://$api/api/v1/events   (live: curl -N http://$api/api/v1/events/stream)
   metrics     http://$api/metrics

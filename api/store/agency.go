@@ -163,3 +163,20 @@ func (s *Store) Agencies(ctx context.Context) ([]Agency, error) {
 	}
 	return out, nil
 }
+
+// The ICT department's id and name when the store creates it (the first
+// administrator, or the engine registering its configured cameras).
+const (
+	ICTAgencyID   = "ict"
+	ICTAgencyName = "Sở Thông tin và Truyền thông"
+)
+
+// EnsureICTAgency returns the ICT department, creating it with ICTAgencyID
+// and ICTAgencyName when the store has none.
+func (s *Store) EnsureICTAgency(ctx context.Context, by audit.Actor) (Agency, error) {
+	a, err := s.ICTAgency(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return s.CreateAgency(ctx, by, Agency{ID: ICTAgencyID, Name: ICTAgencyName, ICT: true})
+	}
+	return a, err
+}

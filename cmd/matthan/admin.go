@@ -25,13 +25,6 @@ import (
 // it is not piped on standard input.
 const adminPasswordEnv = "MATTHAN_ADMIN_PASSWORD"
 
-// ictAgencyID and ictAgencyName name the ICT department that
-// create-ict-admin registers when none exists.
-const (
-	ictAgencyID   = "ict"
-	ictAgencyName = "Sở Thông tin và Truyền thông"
-)
-
 // cliIO is what an offline command reads and writes.
 type cliIO struct {
 	stdin          io.Reader
@@ -178,15 +171,13 @@ func createICTAdmin(ctx context.Context, args []string, cio cliIO) error {
 	}
 	defer st.Close()
 	by := localActor()
-	ict, err := st.ICTAgency(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		ict, err = st.CreateAgency(ctx, by, store.Agency{ID: ictAgencyID, Name: ictAgencyName, ICT: true})
-		if err == nil {
-			fmt.Fprintf(cio.stdout, "created agency %s (%s), the ICT department\n", ict.ID, ict.Name)
-		}
-	}
+	_, missing := st.ICTAgency(ctx)
+	ict, err := st.EnsureICTAgency(ctx, by)
 	if err != nil {
 		return err
+	}
+	if errors.Is(missing, store.ErrNotFound) {
+		fmt.Fprintf(cio.stdout, "created agency %s (%s), the ICT department\n", ict.ID, ict.Name)
 	}
 	hash, err := auth.HashPassword(password, auth.DefaultParams)
 	if err != nil {

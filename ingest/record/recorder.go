@@ -484,7 +484,10 @@ func (w *writer) handle(it queued) error {
 		return w.breakOff(GapStream, "bad NAL units: "+err.Error())
 	}
 
-	if w.seg != nil && au.Keyframe && dts-w.seg.firstDTS >= w.segTicks {
+	// Measured in presentation time, as the index measures durations: with
+	// B-frames the decode time derived for a keyframe is its PTS until the
+	// extractor has learnt the reorder depth, and up to that depth less later.
+	if w.seg != nil && au.Keyframe && pts-w.seg.firstPTS >= w.segTicks {
 		if err := w.commit(dts); err != nil {
 			return err
 		}

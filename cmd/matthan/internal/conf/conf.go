@@ -36,6 +36,8 @@ type Config struct {
 	Detector   Detector   `yaml:"detector"`
 	Analysis   Analysis   `yaml:"analysis"`
 	Recording  Recording  `yaml:"recording"`
+	Health     Health     `yaml:"health"`
+	API        API        `yaml:"api"`
 	Sinks      Sinks      `yaml:"sinks"`
 	Kafka      Kafka      `yaml:"kafka"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
@@ -108,6 +110,21 @@ type Recording struct {
 // RecordingsDir is the folder of the evidence recordings under Data.
 func (c Config) RecordingsDir() string { return filepath.Join(c.Data, "recordings") }
 
+// Health sets when a camera fault becomes an incident.
+type Health struct {
+	// IncidentAfter is how long a camera may be offline, or its picture
+	// frozen, before an incident with a 24-hour deadline is opened
+	// (R-11.2). Defaults to 5m.
+	IncidentAfter Duration `yaml:"incident_after"`
+}
+
+// API configures the HTTP API.
+type API struct {
+	// TLSCert and TLSKey are PEM files; both set serves HTTPS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
 // Sinks configures the delivery of events to Kafka and the store.
 type Sinks struct {
 	// SpoolMaxBytes bounds each sink's disk spool under Data/spool, which
@@ -171,6 +188,7 @@ func Default() Config {
 			EventInterval:  Duration(time.Second),
 			FireSmokeModel: "firesmoke_416",
 		},
+		Health: Health{IncidentAfter: Duration(5 * time.Minute)},
 		Recording: Recording{
 			Segment:   Duration(60 * time.Second),
 			Part:      Duration(time.Second),
@@ -327,6 +345,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Recording.MaxBytesTotal < 0 {
 		bad("recording.max_bytes_total", "must not be negative (0 = no cap)")
+	}
+	if c.Health.IncidentAfter.D() < 0 {
+		bad("health.incident_after", "must not be negative")
+	}
+	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
+		bad("api.tls_cert", "tls_cert and tls_key go together")
 	}
 	if c.Sinks.SpoolMaxBytes < 0 {
 		bad("sinks.spool_max_bytes", "must not be negative (0 = the 1 GiB default)")

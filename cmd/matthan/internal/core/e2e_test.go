@@ -69,6 +69,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	createAdmin(t, cfg.Data)
 	var logs bytes.Buffer
 	apiAddr := make(chan string, 1)
 	engine := &Engine{
@@ -105,14 +106,20 @@ func TestEndToEnd(t *testing.T) {
 	}
 	var cams struct {
 		Cameras []struct {
-			ID    string `json:"id"`
-			State string `json:"state"`
+			ID     string `json:"id"`
+			Status struct {
+				State string `json:"state"`
+			} `json:"status"`
 		} `json:"cameras"`
 	}
-	if err := json.Unmarshal([]byte(httpGet(t, base+"/api/v1/cameras")), &cams); err != nil {
+	if anon := httpStatus(t, base+"/api/v1/cameras"); anon != http.StatusUnauthorized {
+		t.Errorf("anonymous GET /api/v1/cameras = %d, want 401", anon)
+	}
+	client := login(t, base)
+	if err := json.Unmarshal([]byte(client.get(t, "/api/v1/cameras")), &cams); err != nil {
 		t.Fatal(err)
 	}
-	if len(cams.Cameras) != 1 || cams.Cameras[0].State != "online" {
+	if len(cams.Cameras) != 1 || cams.Cameras[0].Status.State != "online" {
 		t.Errorf("cameras = %+v, want one online camera", cams.Cameras)
 	}
 
@@ -218,6 +225,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("%d segments, %v recorded over %v; %d events (%d cars counted) in ClickHouse and Kafka",
 		len(segs), total.Round(time.Millisecond), recorded.Round(time.Millisecond), len(stored), cars)
+}
+
+// httpStatus returns the status of an anonymous GET.
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func httpGet(t *testing.T, url string) string {

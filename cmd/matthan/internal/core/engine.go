@@ -19,6 +19,8 @@ import (
 	"github.com/matthan/matthan/analyzer/scene"
 	"github.com/matthan/matthan/analyzer/track"
 	"github.com/matthan/matthan/api"
+	"github.com/matthan/matthan/api/auth"
+	"github.com/matthan/matthan/api/evidence"
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/record"
@@ -78,6 +80,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	scenes, err := loadScenes(cfg)
 	if err != nil {
 		return err
+	}
+	meta, err := openMetadata(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	evidenceKey, err := evidence.LoadOrCreateKey(evidence.KeyDir(cfg.Data))
+	if err != nil {
+		return fmt.Errorf("evidence signing key: %w", err)
 	}
 	detector, err := openDetector(cfg, len(scenes) > 0)
 	if err != nil {
@@ -239,10 +250,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		CameraMaxBytes: cfg.Recording.MaxBytesPerCamera,
 		TotalMaxBytes:  cfg.Recording.MaxBytesTotal,
 		OnIncident:     func(in record.Incident) { publish(incidentEvent(in, cfg.Node)) },
-		// Until the audit log exists (API issue), holds and releases are
-		// recorded in the retention files and logged here.
+		// The API writes the audit entries of holds and releases, with the
+		// acting user; the retention files keep their own record.
 		Audit: func(action string, details map[string]string) {
-			log.Info("audit", "action", action, "details", details)
+			log.Info("legal hold", "action", action, "details", details)
 		},
 		Logger:  log,
 		Metrics: recordMetrics,
@@ -279,15 +290,28 @@ func (e *Engine) Run(ctx context.Context) error {
 			ingWG.Go(func() { supervise(ingestCtx, log.With("camera", c.conf.ID, "component", "ingest"), c.sub.Run) })
 		}
 	}
-	ingWG.Go(func() { watchCameras(ingestCtx, cameras, cfg.Node, publish) })
+	watch := &watcher{cameras: cameras, node: cfg.Node, publish: publish, store: meta,
+		incidentAfter: cfg.Health.IncidentAfter.D(), log: log.With("component", "health")}
+	ingWG.Go(func() { watch.run(ingestCtx) })
 	ingWG.Go(func() { supervise(ingestCtx, log.With("component", "retention"), retention.Run) })
 	server := &api.Server{
-		Listen:   cfg.Listen,
-		Cameras:  func() []api.CameraStatus { return statuses(cameras) },
-		Events:   store,
-		Live:     hub,
-		Gatherer: reg,
-		Logger:   log.With("component", "api"),
+		Listen:      cfg.Listen,
+		TLSCert:     cfg.API.TLSCert,
+		TLSKey:      cfg.API.TLSKey,
+		Store:       meta,
+		Auth:        auth.New(meta, auth.Config{}, log.With("component", "auth"), nil),
+		Cameras:     func() []api.CameraStatus { return statuses(cameras) },
+		Events:      store,
+		Stats:       store,
+		Live:        hub,
+		Snapshots:   snapshots(cameras),
+		Retention:   retention,
+		Recordings:  cfg.RecordingsDir(),
+		EvidenceKey: evidenceKey,
+		DataDir:     cfg.Data,
+		Node:        cfg.Node,
+		Gatherer:    reg,
+		Logger:      log.With("component", "api"),
 		Ready: func(addr string) {
 			log.Info("api listening", "addr", addr)
 			if e.APIReady != nil {
@@ -494,4 +518,17 @@ func statuses(cameras []*camera) []api.CameraStatus {
 		out = append(out, s)
 	}
 	return out
+}
+
+// snapshots serves each camera's latest picture to the API.
+type snapshots []*camera
+
+// Latest implements api.Snapshots.
+func (s snapshots) Latest(id string) ([]byte, time.Time, bool) {
+	for _, c := range s {
+		if c.conf.ID == id {
+			return c.pipeline.Snapshot()
+		}
+	}
+	return nil, time.Time{}, false
 }

@@ -64,6 +64,7 @@ func TestUnreachableCamera(t *testing.T) {
 	cfg := testConfig(t)
 	addr := testenv.FreeAddr(t) // nothing listens there
 	cfg.Cameras = []conf.Camera{{ID: "ghost", URL: "rtsp://admin:hunter2@" + addr + "/live"}}
+	createAdmin(t, cfg.Data)
 	var logs strings.Builder
 	apiAddr := make(chan string, 1)
 	e := &Engine{
@@ -81,16 +82,19 @@ func TestUnreachableCamera(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("engine stopped: %v", err)
 	}
+	client := login(t, base)
 	var state string
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		var body struct {
-			Cameras []struct{ State, LastError string } `json:"cameras"`
+			Cameras []struct {
+				Status struct{ State, LastError string } `json:"status"`
+			} `json:"cameras"`
 		}
-		if err := json.Unmarshal([]byte(httpGet(t, base+"/api/v1/cameras")), &body); err != nil {
+		if err := json.Unmarshal([]byte(client.get(t, "/api/v1/cameras")), &body); err != nil {
 			t.Fatal(err)
 		}
-		state = body.Cameras[0].State
+		state = body.Cameras[0].Status.State
 		if state == "offline" {
 			break
 		}
@@ -102,7 +106,7 @@ func TestUnreachableCamera(t *testing.T) {
 	// The outage is an event, stored like any other.
 	var offline bool
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !offline; time.Sleep(200 * time.Millisecond) {
-		offline = strings.Contains(httpGet(t, base+"/api/v1/events?camera=ghost"), `"type": "camera.offline"`)
+		offline = strings.Contains(client.get(t, "/api/v1/events?camera=ghost"), `"camera.offline"`)
 	}
 	if !offline {
 		t.Error("no camera.offline event for the unreachable camera")

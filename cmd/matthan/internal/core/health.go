@@ -3,9 +3,11 @@ package core
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/matthan/matthan/analyzer/health"
+	"github.com/matthan/matthan/api/store"
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
@@ -15,14 +17,25 @@ import (
 // healthPollInterval is how often camera states are compared for changes.
 const healthPollInterval = time.Second
 
-// watchCameras publishes camera.offline when a camera's source goes offline
-// or into an error state, and camera.online when it delivers again, until
-// ctx ends.
-func watchCameras(ctx context.Context, cameras []*camera, node string, publish func(sink.Event)) {
-	last := make([]ingest.State, len(cameras))
-	for i := range last {
-		last[i] = ingest.StateConnecting
-	}
+// watcher follows every camera's source state and picture health: it
+// publishes camera.online / camera.degraded / camera.offline on each change,
+// records the first connection in the register, and opens an
+// incident with a 24-hour deadline when a camera stays offline, or
+// its picture frozen, for incidentAfter.
+type watcher struct {
+	cameras       []*camera
+	node          string
+	publish       func(sink.Event)
+	store         *store.Store
+	incidentAfter time.Duration
+	log           *slog.Logger
+	reported      map[string]bool // camera + "/" + kind of incidents open for the current fault
+}
+
+// run polls until ctx ends.
+func (w *watcher) run(ctx context.Context) {
+	last := make([]ingest.State, len(w.cameras))
+	downSince := make([]time.Time, len(w.cameras))
 	tick := time.NewTicker(healthPollInterval)
 	defer tick.Stop()
 	for {
@@ -31,16 +44,67 @@ func watchCameras(ctx context.Context, cameras []*camera, node string, publish f
 			return
 		case <-tick.C:
 		}
-		for i, c := range cameras {
+		now := time.Now()
+		for i, c := range w.cameras {
 			st := c.source.Status()
 			if ev, ok := healthEvent(last[i], st); ok {
 				ev.CameraID = c.conf.ID
 				ev.SystemID = c.conf.SystemID
-				ev.Node = node
-				publish(ev)
+				ev.Node = w.node
+				w.publish(ev)
+				if ev.Type == sink.TypeCameraOnline {
+					w.check(ctx, w.store.MarkConnected(ctx, engineActor, c.conf.ID, now))
+				}
 			}
 			last[i] = st.State
+			switch {
+			case st.State != ingest.StateOffline && st.State != ingest.StateError:
+				downSince[i] = time.Time{}
+				delete(w.reported, c.conf.ID+"/camera.offline")
+			case downSince[i].IsZero():
+				downSince[i] = now
+			case now.Sub(downSince[i]) >= w.incidentAfter:
+				w.incident(ctx, c.conf.ID, "camera.offline", "no stream: "+st.LastError, downSince[i])
+			}
+			frozen := false
+			for _, cond := range c.health.Status().Active {
+				if cond.Condition == health.Frozen {
+					frozen = true
+					if now.Sub(cond.Since) >= w.incidentAfter {
+						w.incident(ctx, c.conf.ID, "picture.frozen", cond.Detail, cond.Since)
+					}
+				}
+			}
+			if !frozen {
+				delete(w.reported, c.conf.ID+"/picture.frozen")
+			}
 		}
+	}
+}
+
+// incident opens an automatic incident unless one of that kind is open
+// for the camera already.
+func (w *watcher) incident(ctx context.Context, camera, kind, detail string, since time.Time) {
+	if w.reported == nil {
+		w.reported = make(map[string]bool)
+	}
+	if w.reported[camera+"/"+kind] {
+		return
+	}
+	in, opened, err := w.store.OpenIncident(ctx, engineActor, store.Incident{
+		CameraID: camera, Kind: kind, Detail: detail, Source: store.SourceAuto, Opened: since,
+	})
+	w.check(ctx, err)
+	w.reported[camera+"/"+kind] = err == nil
+	if opened {
+		w.log.Warn("incident opened", "camera", camera, "kind", kind, "deadline", in.Deadline)
+	}
+}
+
+// check logs a failed register update; the camera's events still flow.
+func (w *watcher) check(ctx context.Context, err error) {
+	if err != nil && ctx.Err() == nil {
+		w.log.Error("camera register", "error", err)
 	}
 }
 
