@@ -62,6 +62,7 @@ func TestStartErrors(t *testing.T) {
 // stop the engine: the API keeps serving and reports the camera offline.
 func TestUnreachableCamera(t *testing.T) {
 	cfg := testConfig(t)
+	cfg.Health.IncidentAfter = conf.Duration(time.Second)
 	addr := testenv.FreeAddr(t) // nothing listens there
 	cfg.Cameras = []conf.Camera{{ID: "ghost", URL: "rtsp://admin:hunter2@" + addr + "/live"}}
 	createAdmin(t, cfg.Data)
@@ -110,6 +111,29 @@ func TestUnreachableCamera(t *testing.T) {
 	}
 	if !offline {
 		t.Error("no camera.offline event for the unreachable camera")
+	}
+	// An outage longer than health.incident_after opens one incident with a
+	// 24-hour deadline (R-11.2).
+	var incidents struct {
+		Incidents []struct {
+			CameraID string    `json:"camera_id"`
+			Kind     string    `json:"kind"`
+			Source   string    `json:"source"`
+			Opened   time.Time `json:"opened"`
+			Deadline time.Time `json:"deadline"`
+		} `json:"incidents"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(incidents.Incidents) == 0; time.Sleep(200 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(client.get(t, "/api/v1/incidents")), &incidents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(incidents.Incidents); n != 1 {
+		t.Fatalf("%d incidents, want 1 for the offline camera", n)
+	}
+	if in := incidents.Incidents[0]; in.CameraID != "ghost" || in.Kind != "camera.offline" || in.Source != "auto" ||
+		in.Deadline.Sub(in.Opened) != 24*time.Hour {
+		t.Errorf("incident %+v, want an automatic camera.offline incident of ghost due 24 h after it opened", in)
 	}
 	if got := httpGet(t, base+"/healthz"); !strings.Contains(got, "ok") {
 		t.Errorf("/healthz = %q", got)
