@@ -6,7 +6,9 @@
 // writers (Kafka, ClickHouse) through a queue per writer, batching and
 // retrying so that a slow or failing writer never blocks the analysis stages.
 // With a spool folder each queue is a disk spool (package spool), so that an
-// outage of a writer or a restart of the engine loses no accepted event.
+// outage of a writer or a restart of the engine loses no accepted event;
+// events are encoded once, when spooled, and a RawWriter takes them as
+// Encoded JSON from the spool.
 //
 // Sub-packages: kafka writes events to Kafka topics by audience, clickhouse
 // stores them in the analytics store (a ClickHouse server or embedded chDB).

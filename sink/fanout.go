@@ -51,8 +51,9 @@ type Writer interface {
 // is full, the sink's events are dropped, counted, and Publish says so; what
 // the final flush cannot write is lost too. With SpoolDir each sink's queue
 // is a disk spool (package spool) in SpoolDir/<sink name>: every accepted
-// event is in the spool file before Publish returns, the sink's goroutine
-// reads it in order, writes it in batches, retrying with backoff, and
+// event is in the spool file, as its JSON, before Publish returns; the
+// sink's goroutine reads it in order, writes it in batches (a RawWriter gets
+// the JSON as it is in the spool, encoded once), retrying with backoff, and
 // acknowledges it once written, so neither an outage of the sink nor a
 // restart of the engine loses it (delivery is at-least-once: events written
 // but not yet acknowledged are written again after a restart). When a spool
@@ -106,6 +107,7 @@ type Fanout struct {
 // lane is one sink's queue and counters.
 type lane struct {
 	w                                   Writer
+	raw                                 RawWriter    // w, when it is one
 	q                                   chan Event   // without a spool
 	sp                                  *spool.Spool // with one
 	published, written, failed, dropped prometheus.Counter
@@ -142,7 +144,9 @@ func (f *Fanout) init() {
 		f.lanes = make([]lane, len(f.Sinks))
 		for i, w := range f.Sinks {
 			name := w.Name()
+			raw, _ := w.(RawWriter)
 			f.lanes[i] = lane{
+				raw:       raw,
 				w:         w,
 				q:         make(chan Event, f.QueueSize),
 				published: f.Metrics.published.WithLabelValues(name),
@@ -230,7 +234,7 @@ func (f *Fanout) Publish(e Event) error {
 	var rec []byte
 	if f.SpoolDir != "" {
 		var err error
-		if rec, err = json.Marshal(e); err != nil { // a NaN measure, say
+		if rec, err = e.MarshalJSON(); err != nil { // a NaN measure, say
 			f.Metrics.invalid.Inc()
 			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 		}
@@ -306,7 +310,7 @@ func (f *Fanout) drain(ctx context.Context, l *lane) {
 				continue
 			}
 		}
-		if !f.writeRetrying(ctx, l, batch) {
+		if !f.writeRetrying(ctx, l, len(batch), func(ctx context.Context) error { return l.w.Write(ctx, batch) }) {
 			f.flush(ctx, l, batch)
 			return
 		}
@@ -315,25 +319,25 @@ func (f *Fanout) drain(ctx context.Context, l *lane) {
 	}
 }
 
-// writeRetrying writes batch, retrying with backoff; it reports false when
-// ctx ended before the batch was written.
-func (f *Fanout) writeRetrying(ctx context.Context, l *lane, batch []Event) bool {
+// writeRetrying writes a batch of n events with write, retrying with
+// backoff; it reports false when ctx ended before the batch was written.
+func (f *Fanout) writeRetrying(ctx context.Context, l *lane, n int, write func(context.Context) error) bool {
 	wait := f.RetryMin
 	for attempt := 1; ; attempt++ {
-		err := l.w.Write(ctx, batch)
+		err := write(ctx)
 		if err == nil {
-			l.written.Add(float64(len(batch)))
+			l.written.Add(float64(n))
 			if attempt > 1 {
 				l.log.Info("sink write recovered", "attempts", attempt)
 			}
 			return true
 		}
-		l.failed.Add(float64(len(batch)))
+		l.failed.Add(float64(n))
 		if ctx.Err() != nil {
 			return false
 		}
 		if attempt == 1 || attempt%10 == 0 { // a lasting outage logs every 10th attempt
-			l.log.Warn("sink write failed, retrying", "events", len(batch), "attempt", attempt, "retry_in", wait, "err", err)
+			l.log.Warn("sink write failed, retrying", "events", n, "attempt", attempt, "retry_in", wait, "err", err)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -401,12 +405,12 @@ func (f *Fanout) drainSpool(ctx context.Context, l *lane) {
 			if err != nil {
 				l.log.Error("sink spool read failed, retrying", "err", err)
 				if !sleep(ctx, f.RetryMax) {
-					f.flushSpool(ctx, l, nil)
+					f.flushSpool(ctx, l, spooled{})
 					return
 				}
 				continue
 			}
-			if !f.writeRetrying(ctx, l, batch) {
+			if !f.writeRetrying(ctx, l, batch.len(), func(ctx context.Context) error { return l.writeSpooled(ctx, batch) }) {
 				f.flushSpool(ctx, l, batch)
 				return
 			}
@@ -419,7 +423,7 @@ func (f *Fanout) drainSpool(ctx context.Context, l *lane) {
 		}
 		select {
 		case <-ctx.Done():
-			f.flushSpool(ctx, l, nil)
+			f.flushSpool(ctx, l, spooled{})
 			return
 		case <-l.sp.Ready():
 		case <-timer.C:
@@ -428,22 +432,54 @@ func (f *Fanout) drainSpool(ctx context.Context, l *lane) {
 	}
 }
 
-// readSpool reads and decodes the next batch of at most BatchSize events.
-// A record that does not decode (it cannot: Publish wrote it) is logged,
-// counted as dropped and skipped.
-func (f *Fanout) readSpool(l *lane) ([]Event, error) {
-	recs, err := l.sp.Read(f.BatchSize)
-	batch := make([]Event, 0, len(recs))
-	for _, r := range recs {
-		var e Event
-		if err := json.Unmarshal(r, &e); err != nil {
-			l.dropped.Inc()
-			l.log.Error("sink spool record does not decode, skipped", "record", string(r[:min(len(r), 200)]), "err", err)
-			continue
-		}
-		batch = append(batch, e)
+// spooled is a batch read from a spool: encoded events for a RawWriter,
+// decoded ones for another Writer.
+type spooled struct {
+	raw    []Encoded
+	events []Event
+}
+
+func (b spooled) len() int { return len(b.raw) + len(b.events) }
+
+// writeSpooled writes a batch read from l's spool.
+func (l *lane) writeSpooled(ctx context.Context, b spooled) error {
+	if l.raw != nil {
+		return l.raw.WriteRaw(ctx, b.raw)
 	}
-	return batch, err
+	return l.w.Write(ctx, b.events)
+}
+
+// readSpool reads the next batch of at most BatchSize events: for a
+// RawWriter as they are in the spool, with the fields it routes by;
+// decoded for another Writer. A record that does not decode (it cannot:
+// Publish wrote it) is logged, counted as dropped and skipped.
+func (f *Fanout) readSpool(l *lane) (spooled, error) {
+	recs, err := l.sp.Read(f.BatchSize)
+	var b spooled
+	if l.raw != nil {
+		b.raw = make([]Encoded, 0, len(recs))
+	} else {
+		b.events = make([]Event, 0, len(recs))
+	}
+	for _, r := range recs {
+		var derr error
+		if l.raw != nil {
+			var enc Encoded
+			if enc, derr = parseEncoded(r); derr == nil {
+				b.raw = append(b.raw, enc)
+			}
+		} else {
+			var e Event
+			if derr = json.Unmarshal(r, &e); derr == nil {
+				b.events = append(b.events, e)
+			}
+		}
+		if derr != nil {
+			l.dropped.Inc()
+			l.log.Error("sink spool record does not decode, skipped", "record", string(r[:min(len(r), 200)]), "err", derr)
+		}
+	}
+	return b, err
 }
 
 // ack acknowledges the batches read from l's spool. A failed ack is
@@ -457,29 +493,29 @@ func (f *Fanout) ack(l *lane) {
 // flushSpool writes batch and then what the spool holds unread, one
 // attempt per batch, within FlushTimeout; at the first failure it stops:
 // what is left stays in the spool for the next run, nothing is lost.
-func (f *Fanout) flushSpool(ctx context.Context, l *lane, batch []Event) {
+func (f *Fanout) flushSpool(ctx context.Context, l *lane, batch spooled) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.FlushTimeout)
 	defer cancel()
 	for fctx.Err() == nil {
-		if len(batch) == 0 {
+		if batch.len() == 0 {
 			var err error
 			if batch, err = f.readSpool(l); err != nil {
 				l.log.Error("sink spool read failed at shutdown", "err", err)
 				break
 			}
-			if len(batch) == 0 {
+			if batch.len() == 0 {
 				f.ack(l) // records skipped as undecodable
 				break
 			}
 		}
-		if err := l.w.Write(fctx, batch); err != nil {
-			l.failed.Add(float64(len(batch)))
-			l.log.Warn("sink final flush failed", "events", len(batch), "err", err)
+		if err := l.writeSpooled(fctx, batch); err != nil {
+			l.failed.Add(float64(batch.len()))
+			l.log.Warn("sink final flush failed", "events", batch.len(), "err", err)
 			break
 		}
-		l.written.Add(float64(len(batch)))
+		l.written.Add(float64(batch.len()))
 		f.ack(l)
-		batch = nil
+		batch = spooled{}
 	}
 	if records, bytes := l.sp.Pending(); records > 0 {
 		l.log.Info("sink events kept in the spool for the next run", "events", records, "bytes", bytes)

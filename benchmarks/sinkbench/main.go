@@ -2,8 +2,8 @@
 // one run:
 //
 //   - Kafka: events/s through sink/kafka.Writer behind a sink.Fanout with a
-//     disk spool, as the engine runs it (validate, spool, fsync, read back,
-//     encode, produce, acknowledge), against a bare kafka-go Writer with the
+//     disk spool, as the engine runs it (validate, encode, spool, fsync,
+//     read back, produce, acknowledge), against a bare kafka-go Writer with the
 //     same settings fed the same events in the same batches (encoding each
 //     to the same message is part of its work too);
 //   - chDB: rows/s into embedded chDB through clickhouse.Store.Write (dedupe
@@ -201,10 +201,10 @@ func stream(n int) []sink.Event {
 	return events
 }
 
-// counted passes batches to a sink.Writer and closes done once total
+// counted passes batches to a sink.RawWriter and closes done once total
 // events were written.
 type counted struct {
-	sink.Writer
+	sink.RawWriter
 	total   int64
 	written atomic.Int64
 	done    chan struct{}
@@ -212,13 +212,25 @@ type counted struct {
 }
 
 func (c *counted) Write(ctx context.Context, events []sink.Event) error {
-	if err := c.Writer.Write(ctx, events); err != nil {
+	if err := c.RawWriter.Write(ctx, events); err != nil {
 		return err
 	}
-	if c.written.Add(int64(len(events))) >= c.total {
+	c.count(len(events))
+	return nil
+}
+
+func (c *counted) WriteRaw(ctx context.Context, events []sink.Encoded) error {
+	if err := c.RawWriter.WriteRaw(ctx, events); err != nil {
+		return err
+	}
+	c.count(len(events))
+	return nil
+}
+
+func (c *counted) count(n int) {
+	if c.written.Add(int64(n)) >= c.total {
 		c.once.Do(func() { close(c.done) })
 	}
-	return nil
 }
 
 // kafkaSink publishes events into a sink.Fanout with a spool in front of a
@@ -232,7 +244,7 @@ func kafkaSink(ctx context.Context, brokers []string, topic string, events []sin
 	defer os.RemoveAll(dir)
 	w := &kafka.Writer{Brokers: brokers, Topics: topics(topic)}
 	defer w.Close()
-	c := &counted{Writer: w, total: int64(len(events)), done: make(chan struct{})}
+	c := &counted{RawWriter: w, total: int64(len(events)), done: make(chan struct{})}
 	f := &sink.Fanout{Sinks: []sink.Writer{c}, SpoolDir: dir}
 	if err := f.Open(); err != nil {
 		return 0, "sink", err

@@ -2,7 +2,7 @@ package kafka
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/matthan/matthan/sink"
 )
@@ -68,6 +69,10 @@ type Writer struct {
 	Compression string
 	// WriteTimeout bounds one Write. Defaults to DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// TLS, when set, connects to the brokers over TLS.
+	TLS *tls.Config
+	// SASL, when set, authenticates to the brokers (PLAIN or SCRAM).
+	SASL sasl.Mechanism
 	// Logger receives the Kafka client's error log. Defaults to discarding.
 	Logger *slog.Logger
 
@@ -78,7 +83,7 @@ type Writer struct {
 	closed    bool
 }
 
-var _ sink.Writer = (*Writer)(nil)
+var _ sink.RawWriter = (*Writer)(nil)
 
 // start builds the kafka-go writer on first use. Callers hold w.mu.
 func (w *Writer) start() error {
@@ -128,6 +133,8 @@ func (w *Writer) start() error {
 	w.transport = &kafkago.Transport{
 		ClientID:    w.ClientID,
 		DialTimeout: min(5*time.Second, w.WriteTimeout),
+		TLS:         w.TLS,
+		SASL:        w.SASL,
 	}
 	w.w = &kafkago.Writer{
 		Addr:                   kafkago.TCP(w.Brokers...),
@@ -166,6 +173,19 @@ func (w *Writer) Name() string { return "kafka" }
 // them, or an error. After an error some events may have been written:
 // retrying the batch may duplicate them (consumers dedupe on id).
 func (w *Writer) Write(ctx context.Context, events []sink.Event) error {
+	encoded := make([]sink.Encoded, len(events))
+	for i, e := range events {
+		var err error
+		if encoded[i], err = sink.Encode(e); err != nil {
+			return fmt.Errorf("kafka write: %w", err)
+		}
+	}
+	return w.WriteRaw(ctx, encoded)
+}
+
+// WriteRaw is Write for events already encoded: the message values are
+// their JSON as it is.
+func (w *Writer) WriteRaw(ctx context.Context, events []sink.Encoded) error {
 	w.mu.Lock()
 	err := w.start()
 	kw := w.w
@@ -177,19 +197,15 @@ func (w *Writer) Write(ctx context.Context, events []sink.Event) error {
 		return nil
 	}
 	msgs := make([]kafkago.Message, len(events))
+	headers := make([]kafkago.Header, 2*len(events)) // one allocation for the batch
 	for i, e := range events {
-		value, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("kafka write: encode %s: %w", e.ID, err)
-		}
 		msgs[i] = kafkago.Message{
 			Topic: w.topic(e.Type),
 			Key:   []byte(e.CameraID),
-			Value: value,
-			Headers: []kafkago.Header{
-				{Key: HeaderType, Value: []byte(e.Type)},
-				{Key: HeaderSchema, Value: []byte(e.Schema)},
-			},
+			Value: e.JSON,
+			Headers: append(headers[2*i:2*i:2*i+2],
+				kafkago.Header{Key: HeaderType, Value: []byte(e.Type)},
+				kafkago.Header{Key: HeaderSchema, Value: []byte(e.Schema)}),
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.WriteTimeout)

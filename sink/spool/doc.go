@@ -9,8 +9,8 @@
 // background goroutine fsyncs the segment every SyncInterval, so it
 // survives a crash of the machine after at most SyncInterval. The one
 // reader takes records in order with Read and confirms them with Ack,
-// which persists a cursor (segment, offset); segments behind the cursor
-// are deleted.
+// which writes a cursor (segment, offset) in place, fsynced with the
+// records; segments behind the cursor are deleted.
 //
 // Open resumes from the persisted cursor: records read but not
 // acknowledged before a crash are read again (at-least-once). It checks

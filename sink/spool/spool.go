@@ -35,8 +35,8 @@ const readChunk = 256 << 10
 const (
 	lockName   = "lock"
 	cursorName = "cursor"
-	cursorTmp  = "cursor.tmp"
-	cursorLen  = 20 // segment, offset, CRC-32C
+	cursorTmp  = "cursor.tmp" // of former versions, which renamed it over cursor
+	cursorLen  = 20           // segment, offset, CRC-32C
 )
 
 // Options configures Open. The zero value is usable.
@@ -98,6 +98,7 @@ type Spool struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	ackMu    sync.Mutex // one Ack writes the cursor at a time
+	cf       *os.File   // the cursor file, written in place
 
 	mu     sync.Mutex
 	closed bool
@@ -106,6 +107,7 @@ type Spool struct {
 	w      *os.File // the last segment, appended to
 	wbuf   []byte
 	dirty  bool // appended since the last fsync
+	cdirty bool // the cursor file written since the last fsync
 
 	ri   int      // reader: index in segs of the segment it reads
 	roff int64    // reader: offset in it
@@ -194,6 +196,9 @@ func (s *Spool) load() error {
 	}
 	cur, ok, err := readCursor(s.dir)
 	if err != nil {
+		return err
+	}
+	if s.cf, err = openCursor(s.dir, ok); err != nil {
 		return err
 	}
 	switch {
@@ -351,25 +356,42 @@ func readCursor(dir string) (pos position, ok bool, err error) {
 	return position{binary.LittleEndian.Uint64(b[:8]), int64(binary.LittleEndian.Uint64(b[8:16]))}, true, nil
 }
 
-// writeCursor persists pos: a new file, fsynced, renamed over the old one.
-func writeCursor(dir string, pos position) error {
-	b := make([]byte, cursorLen)
+// openCursor opens the cursor file for writing in place, creating it
+// durably; valid says whether readCursor found it intact (else it is
+// emptied, so that a damaged tail never follows a new cursor).
+func openCursor(dir string, valid bool) (*os.File, error) {
+	if err := os.Remove(filepath.Join(dir, cursorTmp)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, cursorName), os.O_CREATE|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if !valid {
+		err = f.Truncate(0)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeCursor writes pos over the cursor file's content, with one
+// write(2): a crash of the process keeps it at once, a crash of the
+// machine after the next fsync. A write torn by a power cut fails the CRC,
+// and the reader then starts at the oldest segment (records are sent
+// again, not lost).
+func writeCursor(f *os.File, pos position) error {
+	var b [cursorLen]byte
 	binary.LittleEndian.PutUint64(b[:8], pos.seg)
 	binary.LittleEndian.PutUint64(b[8:16], uint64(pos.off))
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
-	tmp := filepath.Join(dir, cursorTmp)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, cursorName))
+	_, err := f.WriteAt(b[:], 0)
+	return err
 }
 
 // Append adds rec at the end of the spool. It refuses, counts and returns
@@ -588,8 +610,11 @@ func (s *Spool) readFile() (*os.File, error) {
 	return f, nil
 }
 
-// Ack acknowledges every record Read returned: it persists the cursor
-// after them and deletes the segments the cursor left behind.
+// Ack acknowledges every record Read returned: it writes the cursor after
+// them and deletes the segments the cursor left behind. Like an appended
+// record, the cursor survives a crash of the process at once and a crash
+// of the machine after the next fsync (SyncInterval): after a power cut,
+// records acknowledged in the last SyncInterval may be read again.
 func (s *Spool) Ack() error {
 	s.ackMu.Lock()
 	defer s.ackMu.Unlock()
@@ -608,11 +633,12 @@ func (s *Spool) Ack() error {
 	}
 	s.mu.Unlock()
 
-	if err := writeCursor(s.dir, pos); err != nil {
+	if err := writeCursor(s.cf, pos); err != nil {
 		return fmt.Errorf("spool %s: ack: %w", s.name, err)
 	}
 
 	s.mu.Lock()
+	s.cdirty = true
 	s.cur = pos
 	// Appends since the first lock added as many records to both counts.
 	acked := s.pendRecs - s.unreadRecs
@@ -663,28 +689,38 @@ func (s *Spool) Name() string {
 	return s.name
 }
 
-// Sync fsyncs what was appended since the last fsync. The spool calls it
-// every SyncInterval; Close calls it too.
+// Sync fsyncs what was appended, and the cursor Ack wrote, since the
+// last fsync. The spool calls it every SyncInterval; Close calls it too.
 func (s *Spool) Sync() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return fmt.Errorf("spool %s: %w", s.name, ErrClosed)
 	}
-	if !s.dirty {
-		s.mu.Unlock()
-		return nil
-	}
-	f := s.w
-	s.dirty = false
+	f, data, cursor := s.w, s.dirty, s.cdirty
+	s.dirty, s.cdirty = false, false
 	s.mu.Unlock()
-	// A segment closed meanwhile was fsynced by rotate.
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
-		s.mu.Lock()
-		s.dirty = true
-		s.mu.Unlock()
+	var errs []error
+	if data {
+		// A segment closed meanwhile was fsynced by rotate.
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			s.mu.Lock()
+			s.dirty = true
+			s.mu.Unlock()
+			errs = append(errs, err)
+		}
+	}
+	if cursor {
+		if err := s.cf.Sync(); err != nil {
+			s.mu.Lock()
+			s.cdirty = true
+			s.mu.Unlock()
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
 		s.m.syncFail.Inc()
-		return fmt.Errorf("spool %s: sync: %w", s.name, err)
+		return fmt.Errorf("spool %s: sync: %w", s.name, errors.Join(errs...))
 	}
 	return nil
 }
@@ -724,11 +760,14 @@ func (s *Spool) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
+	s.ackMu.Lock() // an Ack under way writes the cursor first
+	defer s.ackMu.Unlock()
 	var err error
-	if s.w != nil {
-		if s.dirty {
-			err = s.w.Sync()
-		}
+	if s.w != nil && s.dirty {
+		err = s.w.Sync()
+	}
+	if s.cf != nil && s.cdirty {
+		err = errors.Join(err, s.cf.Sync())
 	}
 	err = errors.Join(err, s.closeFiles())
 	if err != nil {
@@ -740,11 +779,11 @@ func (s *Spool) Close() error {
 // closeFiles closes the segment handles and releases the folder's lock.
 func (s *Spool) closeFiles() error {
 	var errs []error
-	for _, f := range []*os.File{s.w, s.rf, s.lock} {
+	for _, f := range []*os.File{s.w, s.rf, s.cf, s.lock} {
 		if f != nil {
 			errs = append(errs, f.Close())
 		}
 	}
-	s.w, s.rf, s.lock = nil, nil, nil
+	s.w, s.rf, s.cf, s.lock = nil, nil, nil, nil
 	return errors.Join(errs...)
 }

@@ -363,6 +363,32 @@ func TestDamagedMiddleSegmentAndCursor(t *testing.T) {
 			t.Errorf("read %v…%d records, want from %d", got[:min(3, len(got))], len(got), perSeg)
 		}
 	})
+	t.Run("cursor with a damaged tail is written whole again", func(t *testing.T) {
+		dir, _ := build(t)
+		s := open(t, dir, Options{SegmentBytes: 64 << 10})
+		s.Read(100)
+		s.Ack()
+		s.Close()
+		appendBytes(t, filepath.Join(dir, cursorName), []byte("a torn tail"))
+		// A former version renamed a new cursor over the old one.
+		if err := os.WriteFile(filepath.Join(dir, cursorTmp), []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s = open(t, dir, Options{SegmentBytes: 64 << 10})
+		if got, _ := s.Read(50); len(got) != 50 || number(t, got[0]) != perSeg {
+			t.Fatalf("read %d records after a damaged cursor, want 50 from %d", len(got), perSeg)
+		}
+		s.Ack()
+		s.Close()
+		if _, err := os.Stat(filepath.Join(dir, cursorTmp)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the former version's cursor.tmp is left: %v", err)
+		}
+		s = open(t, dir, Options{SegmentBytes: 64 << 10})
+		defer s.Close()
+		if got := readAll(t, s, 50, true); !slices.Equal(got, seq(perSeg+50, 300)) {
+			t.Errorf("read %v…%d records, want from %d", got[:min(3, len(got))], len(got), perSeg+50)
+		}
+	})
 	t.Run("not a segment", func(t *testing.T) {
 		dir, ids := build(t)
 		if err := os.WriteFile(filepath.Join(dir, segName(ids[0])), []byte("hello, world"), 0o600); err != nil {

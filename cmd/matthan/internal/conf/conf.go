@@ -136,6 +136,31 @@ type Sinks struct {
 // Kafka configures the event stream. No brokers means Kafka is off.
 type Kafka struct {
 	Brokers []string `yaml:"brokers"`
+	// TLS connects to the brokers over TLS when enabled.
+	TLS KafkaTLS `yaml:"tls"`
+	// SASL authenticates to the brokers; no mechanism means none.
+	SASL KafkaSASL `yaml:"sasl"`
+}
+
+// KafkaTLS are the TLS settings of a production broker.
+type KafkaTLS struct {
+	Enabled bool `yaml:"enabled"`
+	// CAFile is the PEM bundle the brokers' certificates are checked
+	// against; empty uses the system's.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate, for brokers that
+	// require one.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// KafkaSASL are the SASL settings of a production broker.
+type KafkaSASL struct {
+	// Mechanism is plain, scram-sha-256 or scram-sha-512.
+	Mechanism string `yaml:"mechanism"`
+	Username  string `yaml:"username"`
+	// Password is a secret: never logged. MATTHAN_KAFKA_PASSWORD overrides.
+	Password string `yaml:"password"`
 }
 
 // ClickHouse configures the analytics store. No DSN means the embedded
@@ -256,6 +281,9 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 			*p = v
 		}
 	}
+	if v, ok := lookup("MATTHAN_KAFKA_PASSWORD"); ok && v != "" {
+		c.Kafka.SASL.Password = v
+	}
 	if v, ok := lookup("MATTHAN_KAFKA"); ok && v != "" {
 		c.Kafka.Brokers = SplitList(v)
 	}
@@ -354,6 +382,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Sinks.SpoolMaxBytes < 0 {
 		bad("sinks.spool_max_bytes", "must not be negative (0 = the 1 GiB default)")
+	}
+	switch c.Kafka.SASL.Mechanism {
+	case "":
+	case "plain", "scram-sha-256", "scram-sha-512":
+		if c.Kafka.SASL.Username == "" || c.Kafka.SASL.Password == "" {
+			bad("kafka.sasl", "mechanism %s needs a username and a password", c.Kafka.SASL.Mechanism)
+		}
+	default:
+		bad("kafka.sasl.mechanism", "%q must be plain, scram-sha-256 or scram-sha-512", c.Kafka.SASL.Mechanism)
+	}
+	if (c.Kafka.TLS.CertFile == "") != (c.Kafka.TLS.KeyFile == "") {
+		bad("kafka.tls.cert_file", "cert_file and key_file go together")
 	}
 	for i, b := range c.Kafka.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {

@@ -34,6 +34,9 @@ func TestBadConfigs(t *testing.T) {
 		{"transport", "cameras:\n  - id: a\n    url: rtsp://x/\n    transport: sctp\n", "cameras[0].transport"},
 		{"broker", "kafka:\n  brokers: [localhost]\n", "kafka.brokers[0]"},
 		{"dsn", "clickhouse:\n  dsn: mysql://x\n", "clickhouse.dsn"},
+		{"sasl mechanism", "kafka:\n  sasl:\n    mechanism: kerberos\n", "kafka.sasl.mechanism"},
+		{"sasl without password", "kafka:\n  sasl:\n    mechanism: plain\n    username: u\n", "kafka.sasl: mechanism plain needs a username and a password"},
+		{"tls half a pair", "kafka:\n  tls:\n    enabled: true\n    cert_file: c.pem\n", "kafka.tls.cert_file"},
 		{"wrong type", "analysis:\n  fps: fast\n", "cannot unmarshal"},
 	}
 	for _, tc := range cases {

@@ -120,7 +120,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	hub := &sink.Hub{RecentSize: 1000, Metrics: sinkMetrics}
 	writers := []sink.Writer{store}
 	if len(cfg.Kafka.Brokers) > 0 {
-		kw := &kafka.Writer{Brokers: cfg.Kafka.Brokers, ClientID: "matthan-" + cfg.Node, Logger: log}
+		tlsConfig, mech, err := kafkaSecurity(cfg.Kafka)
+		if err != nil {
+			return err
+		}
+		kw := &kafka.Writer{Brokers: cfg.Kafka.Brokers, ClientID: "matthan-" + cfg.Node, TLS: tlsConfig, SASL: mech, Logger: log}
 		defer kw.Close()
 		writers = append(writers, kw)
 		log.Info("kafka on", "brokers", cfg.Kafka.Brokers)
