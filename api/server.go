@@ -32,6 +32,11 @@ type CameraStatus struct {
 	LastError      string    `json:"last_error,omitempty"`
 	LastFrame      time.Time `json:"last_frame,omitzero"`
 	FPS            float64   `json:"fps"`
+	BitrateBPS     float64   `json:"bitrate_bps"`
+	Uptime         float64   `json:"uptime"`       // share of the time online since the engine started
+	UptimeToday    float64   `json:"uptime_today"` // share of today (UTC) online
+	PacketLoss     float64   `json:"packet_loss"`  // share of RTP packets lost over the last seconds
+	Degraded       string    `json:"degraded,omitempty"`
 	Reconnects     int64     `json:"reconnects"`
 	FramesDecoded  int64     `json:"frames_decoded"`
 	FramesAnalysed int64     `json:"frames_analysed"`
