@@ -51,6 +51,14 @@
 // no answer or log line holds one, a token, a password or a hash. The
 // access log has method, path (no query), status, user, client, duration.
 //
+// # Reports
+//
+// /api/v1/reports/accounts (account review: roles, grants, last login,
+// dormant accounts) and /api/v1/reports/compliance (cameras not connected
+// within 5 days of installation, overdue incidents, retention, uptime per
+// camera) answer ICT administrators and auditors, and system administrators
+// and auditors for their own agency; every read is audited first.
+//
 // # Public interface
 //
 // /public/v1/cameras and /public/v1/cameras/{id}/snapshot.jpg serve the

@@ -141,7 +141,11 @@ func recordingsRoot(t *testing.T) string {
 	return recordings.root
 }
 
-func recordClip(p, root, camera string) error {
+func recordClip(p, root, camera string) error { return recordClipAt(p, root, camera, footageStart) }
+
+// recordClipAt records clip p as camera into root, its first frame
+// captured at start.
+func recordClipAt(p, root, camera string, start time.Time) error {
 	d, err := decode.OpenFile(p)
 	if err != nil {
 		return err
@@ -157,7 +161,7 @@ func recordClip(p, root, camera string) error {
 			return err
 		}
 		r.Push(ingest.AccessUnit{Params: d.Params(), NALUs: pkt.NALUs, PTS: pkt.PTS,
-			Capture: footageStart.Add(pkt.PTS), Keyframe: pkt.Keyframe})
+			Capture: start.Add(pkt.PTS), Keyframe: pkt.Keyframe})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

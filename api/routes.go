@@ -72,6 +72,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/incidents", accessUser, s.listIncidents},
 		{"POST", "/api/v1/incidents", accessUser, s.fileIncident},
 		{"POST", "/api/v1/incidents/{id}/close", accessUser, s.closeIncident},
+		{"GET", "/api/v1/reports/accounts", accessUser, s.accountsReport},
+		{"GET", "/api/v1/reports/compliance", accessUser, s.complianceReport},
 
 		{"GET", "/public/v1/cameras", accessAnonymous, anon(s.publicCameras)},
 		{"GET", "/public/v1/cameras/{id}/snapshot.jpg", accessAnonymous, anon(s.publicSnapshot)},

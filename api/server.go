@@ -97,8 +97,13 @@ type Server struct {
 	// Retention places and releases legal holds; nil answers 503 for the
 	// hold routes.
 	Retention *record.Retention
-	// Recordings is the recordings root evidence is cut from.
+	// Recordings is the recordings root evidence is cut from, and whose
+	// index and gap ledger give the compliance report's uptime.
 	Recordings string
+	// RetentionDays is how many days the engine keeps recordings, shown in
+	// the compliance report against the regulation's 30 (0: not set, which
+	// the report flags).
+	RetentionDays int
 	// EvidenceKey signs evidence packages; nil answers 503 for exports.
 	EvidenceKey *evidence.Key
 	// DataDir is the engine's data folder: violation snapshots are read
