@@ -172,15 +172,13 @@ func TestSchedulerFairness(t *testing.T) {
 	}
 }
 
-// batchProbe is the manifest of testdata/batch_probe.onnx (see
-// gen_batch_probe.py): a 32×32 "YOLOX" with one class and a dynamic batch
-// axis whose output is the first 126 input values of each item.
+// batchProbe writes the batch probe (see writeBatchProbe) into a temporary
+// folder and returns its manifest: a 32×32 "YOLOX" with one class and a
+// dynamic batch axis whose output is the first 126 input values of each item.
 func batchProbe(t testing.TB) (models.Manifest, string) {
 	t.Helper()
-	dir, err := filepath.Abs("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	writeBatchProbe(t, dir)
 	m := models.Manifest{
 		Name: "batch_probe", File: "batch_probe.onnx", SHA256: []string{fileSHA(t, filepath.Join(dir, "batch_probe.onnx"))},
 		Input: models.InputSpec{Name: "images", Width: 32, Height: 32, Layout: models.LayoutNCHW, Color: models.BGR,
