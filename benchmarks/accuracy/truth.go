@@ -107,9 +107,17 @@ func ReadTruth(path string) (Truth, error) {
 
 // Scene returns the clip's scene, in the YAML form matthan analyze reads,
 // and checks it. Zones of kinds the harness does not score are kept (a
-// smoke-watch zone feeds the smoke rule).
+// smoke-watch zone feeds the smoke rule). A clip the ground truth says has
+// no smoke or fire, and that has no smoke-watch zone, gets one over the
+// whole frame, so that its false alerts are measured where they would hurt
+// most.
 func (t Truth) Scene() ([]byte, error) {
-	sc := scene.Scene{Camera: t.Camera, Lines: t.Lines, Zones: t.Zones}
+	zones := slices.Clone(t.Zones)
+	if t.HasSmokeTruth() && !slices.ContainsFunc(zones, func(z scene.Zone) bool { return z.Kind == scene.ZoneSmokeWatch }) {
+		zones = append(zones, scene.Zone{ID: "whole_frame", Kind: scene.ZoneSmokeWatch,
+			Polygon: scene.Polygon{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}, {X: 0, Y: 1}}})
+	}
+	sc := scene.Scene{Camera: t.Camera, Lines: t.Lines, Zones: zones}
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
