@@ -3,10 +3,7 @@ package sink
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -177,106 +174,18 @@ func TestEventValidate(t *testing.T) {
 	}
 }
 
-// checkSchema checks v against the subset of JSON Schema our schema file
-// uses, returning one message per fault, each starting with its path.
-func checkSchema(v any, s map[string]any, path string) []string {
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
-
-	switch s["type"] {
-	case "object":
-		m, ok := v.(map[string]any)
-		if !ok {
-			fail("want object, got %T", v)
-			return errs
-		}
-		props, _ := s["properties"].(map[string]any)
-		for _, r := range asSlice(s["required"]) {
-			if _, ok := m[r.(string)]; !ok {
-				errs = append(errs, path+"."+r.(string)+": required")
-			}
-		}
-		for k, val := range m {
-			if p, ok := props[k]; ok {
-				errs = append(errs, checkSchema(val, p.(map[string]any), path+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					errs = append(errs, path+"."+k+": not allowed")
-				}
-			case map[string]any:
-				errs = append(errs, checkSchema(val, ap, path+"."+k)...)
-			}
-		}
-	case "array":
-		a, ok := v.([]any)
-		if !ok {
-			fail("want array, got %T", v)
-			return errs
-		}
-		if n, ok := s["minItems"].(float64); ok && float64(len(a)) < n {
-			fail("fewer than %v items", n)
-		}
-		if n, ok := s["maxItems"].(float64); ok && float64(len(a)) > n {
-			fail("more than %v items", n)
-		}
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, x := range a {
-				errs = append(errs, checkSchema(x, items, fmt.Sprintf("%s[%d]", path, i))...)
-			}
-		}
-	case "string":
-		str, ok := v.(string)
-		if !ok {
-			fail("want string, got %T", v)
-			return errs
-		}
-		if c, ok := s["const"]; ok && c != str {
-			fail("want const %v, got %q", c, str)
-		}
-		if enum := asSlice(s["enum"]); enum != nil && !slices.Contains(enum, any(str)) {
-			fail("not one of %v", enum)
-		}
-		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(str) {
-			fail("does not match %s", p)
-		}
-		if n, ok := s["minLength"].(float64); ok && float64(len(str)) < n {
-			fail("shorter than %v", n)
-		}
-		switch s["format"] {
-		case "date-time":
-			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
-				fail("not a date-time: %v", err)
-			}
-		case "uuid":
-			if _, err := uuid.Parse(str); err != nil {
-				fail("not a uuid: %v", err)
-			}
-		}
-	case "number", "integer":
-		f, ok := v.(float64)
-		if !ok {
-			fail("want %v, got %T", s["type"], v)
-			return errs
-		}
-		if s["type"] == "integer" && f != math.Trunc(f) {
-			fail("want integer, got %v", f)
-		}
-		if n, ok := s["minimum"].(float64); ok && f < n {
-			fail("below %v", n)
-		}
-		if n, ok := s["maximum"].(float64); ok && f > n {
-			fail("above %v", n)
-		}
-	default:
-		fail("schema type %v not handled by the test", s["type"])
+func TestValidateJSON(t *testing.T) {
+	ok, _ := json.Marshal(NewEvent(TypeAlertSmoke, "cam-1", time.Now()))
+	if err := ValidateJSON(ok); err != nil {
+		t.Fatalf("a new event does not validate: %v", err)
 	}
-	return errs
-}
-
-func asSlice(v any) []any {
-	a, _ := v.([]any)
-	return a
+	for name, b := range map[string]string{
+		"not json":      `{`,
+		"no camera":     `{"id":"01a21c41-3767-7033-8589-caa1338153dc","schema":"matthan.event/v1","type":"alert.smoke","ts":"2026-01-01T00:00:00.000Z"}`,
+		"unknown field": strings.Replace(string(ok), `"schema"`, `"colour":"red","schema"`, 1),
+	} {
+		if err := ValidateJSON([]byte(b)); !errors.Is(err, ErrInvalidEvent) {
+			t.Errorf("%s: got %v, want ErrInvalidEvent", name, err)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,7 +47,8 @@ func TestEndToEnd(t *testing.T) {
 
 	// The camera.
 	rtspAddr := testenv.FreeAddr(t)
-	sim := &camsim.Server{Listen: rtspAddr, Files: []string{clip}}
+	fireClip := testenv.Clip(t, "fire_smoke_model_house_garden_day.mp4")
+	sim := &camsim.Server{Listen: rtspAddr, Files: []string{clip, fireClip}}
 	simCtx, stopSim := context.WithCancel(ctx)
 	simDone := make(chan error, 1)
 	go func() { simDone <- sim.Run(simCtx) }()
@@ -65,7 +68,14 @@ func TestEndToEnd(t *testing.T) {
 	if err := os.WriteFile(scenePath, []byte(sceneYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Cameras = []conf.Camera{{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day", Scene: scenePath}}
+	// The burning model house, with the demo's smoke-watch zone: the fire and
+	// smoke analytic runs on it at 2 fps.
+	fireID := camID + "-fire"
+	cfg.Cameras = []conf.Camera{
+		{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day", Scene: scenePath},
+		{ID: fireID, URL: "rtsp://" + rtspAddr + "/fire_smoke_model_house_garden_day",
+			Scene: filepath.Join(testenv.Root(t), "deploy", "scenes", "fire_smoke_model_house_garden_day.yaml")},
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +129,8 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(client.get(t, "/api/v1/cameras")), &cams); err != nil {
 		t.Fatal(err)
 	}
-	if len(cams.Cameras) != 1 || cams.Cameras[0].Status.State != "online" {
-		t.Errorf("cameras = %+v, want one online camera", cams.Cameras)
+	if len(cams.Cameras) != 2 || cams.Cameras[0].Status.State != "online" || cams.Cameras[1].Status.State != "online" {
+		t.Errorf("cameras = %+v, want two online cameras", cams.Cameras)
 	}
 
 	stopEngine()
@@ -173,6 +183,42 @@ func TestEndToEnd(t *testing.T) {
 	stored, err := store.Recent(ctx, camID, 1000)
 	if err != nil {
 		t.Fatal(err)
+	}
+	fireEvents, err := store.Recent(ctx, fireID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every stored event follows the published schema.
+	for _, ev := range append(slices.Clone(stored), fireEvents...) {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.ValidateJSON(b); err != nil {
+			t.Errorf("stored %s event: %v", ev.Type, err)
+		}
+	}
+	// Smoke is seen on the fire camera, with a snapshot kept as evidence.
+	var smoke *sink.Event
+	for i := range fireEvents {
+		if fireEvents[i].Type == sink.TypeAlertSmoke {
+			smoke = &fireEvents[i]
+			break
+		}
+	}
+	if smoke == nil {
+		t.Errorf("no alert.smoke for the burning house in ClickHouse (events: %d)", len(fireEvents))
+	} else {
+		snap := filepath.Join(cfg.Data, "evidence", fireID, smoke.TS.UTC().Format(time.DateOnly), smoke.ID+".jpg")
+		b, err := os.ReadFile(snap)
+		if err != nil {
+			t.Errorf("evidence snapshot: %v", err)
+		} else if sum := sha256.Sum256(b); smoke.Evidence == nil || hex.EncodeToString(sum[:]) != smoke.Evidence.SnapshotSHA256 {
+			t.Errorf("snapshot %s does not match the event's sha256", snap)
+		}
+		if alerts := kcatEvents(t, brokers, "matthan.alerts", fireID, sink.TypeAlertSmoke); len(alerts) == 0 {
+			t.Error("kcat read no alert.smoke from matthan.alerts")
+		}
 	}
 	cars := 0
 	storedIDs := map[string]bool{}
@@ -303,6 +349,9 @@ func kcatEvents(t *testing.T, brokers, topic, camera, typ string) []sink.Event {
 			continue
 		}
 		var ev sink.Event
+		if err := sink.ValidateJSON([]byte(payload)); err != nil {
+			t.Errorf("%s message: %v", topic, err)
+		}
 		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
 			t.Fatalf("kcat payload is not an event: %v: %q", err, payload)
 		}
