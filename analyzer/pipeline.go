@@ -71,6 +71,13 @@ type Pipeline struct {
 	// Analytics are the rules with their own model and rate (smoke and
 	// fire).
 	Analytics []Analytic
+	// DecodeEveryFrame makes the decoder decode every picture, for a
+	// consumer that needs them all (none does today). Otherwise it decodes
+	// only what the sampling needs, chosen from the stream's structure:
+	// keyframes only when the analysis period is at least the keyframe
+	// interval, reference pictures only when it is at least their spacing
+	// (see streamShape.mode).
+	DecodeEveryFrame bool
 	// Health, when set, sees every sampled frame before analysis, on the
 	// decoder's goroutine (picture health: frozen, covered, defocused,
 	// moved; see analyzer/health). It must be quick and must not keep the
@@ -86,10 +93,15 @@ type Pipeline struct {
 	Logger *slog.Logger
 	// Metrics defaults to unregistered metrics.
 	Metrics *Metrics
+	// DecodeMetrics defaults to unregistered metrics.
+	DecodeMetrics *DecodeMetrics
 
 	initOnce  sync.Once
-	in        chan ingest.AccessUnit
+	in        chan queued
 	needKey   atomic.Bool // drop access units until the next keyframe
+	received  atomic.Int64
+	keyframes atomic.Int64
+	mode      atomic.Int64 // decode.Mode of the decoder
 	decoded   atomic.Int64
 	inferred  atomic.Int64
 	dropped   atomic.Int64
@@ -104,9 +116,23 @@ func (p *Pipeline) Snapshot() (jpeg []byte, capture time.Time, ok bool) {
 	return p.latest.get()
 }
 
+// queued is an access unit waiting for the decoder.
+type queued struct {
+	au ingest.AccessUnit
+	// resync marks the keyframe that follows dropped access units (and the
+	// first one): the decoder gives out what it holds and starts afresh.
+	resync bool
+}
+
 // Stats is a snapshot of a pipeline's counters.
 type Stats struct {
-	FramesDecoded  int64
+	// AccessUnits and Keyframes count the access units the decoder
+	// received, decoded or skipped by its mode.
+	AccessUnits int64
+	Keyframes   int64
+	// DecodeMode is the decoder's current mode.
+	DecodeMode     decode.Mode
+	FramesDecoded  int64 // pictures decoded
 	FramesInferred int64
 	FramesDropped  int64
 	LastAnalysed   time.Time // capture time of the last analysed frame; zero if none
@@ -129,12 +155,17 @@ func (p *Pipeline) init() {
 		if p.Metrics == nil {
 			p.Metrics = NewMetrics(nil)
 		}
+		if p.DecodeMetrics == nil {
+			p.DecodeMetrics = NewDecodeMetrics(nil)
+		}
+		p.DecodeMetrics.AccessUnits.WithLabelValues(p.CameraID)
+		p.DecodeMetrics.setMode(p.CameraID, decode.EveryFrame)
 		// Show the drop counters at zero from the start, so a dashboard
 		// can tell "no drops" from "no data".
 		for _, stage := range []string{stageIngestQueue, stageFrameQueue} {
 			p.Metrics.FramesDropped.WithLabelValues(p.CameraID, stage)
 		}
-		p.in = make(chan ingest.AccessUnit, p.QueueSize)
+		p.in = make(chan queued, p.QueueSize)
 		p.needKey.Store(true)
 	})
 }
@@ -145,7 +176,8 @@ func (p *Pipeline) init() {
 // Safe to call from one producer goroutine at a time.
 func (p *Pipeline) Push(au ingest.AccessUnit) {
 	p.init()
-	if p.needKey.Load() {
+	resync := p.needKey.Load()
+	if resync {
 		if !au.Keyframe {
 			p.drop(stageIngestQueue)
 			return
@@ -153,7 +185,7 @@ func (p *Pipeline) Push(au ingest.AccessUnit) {
 		p.needKey.Store(false)
 	}
 	select {
-	case p.in <- au:
+	case p.in <- queued{au, resync}:
 	default:
 		p.needKey.Store(true)
 		p.drop(stageIngestQueue)
@@ -168,6 +200,9 @@ func (p *Pipeline) drop(stage string) {
 // Stats returns the pipeline's counters. Safe for concurrent use.
 func (p *Pipeline) Stats() Stats {
 	s := Stats{
+		AccessUnits:    p.received.Load(),
+		Keyframes:      p.keyframes.Load(),
+		DecodeMode:     decode.Mode(p.mode.Load()),
 		FramesDecoded:  p.decoded.Load(),
 		FramesInferred: p.inferred.Load(),
 		FramesDropped:  p.dropped.Load(),
@@ -220,15 +255,22 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return err
 }
 
-// decodeLoop decodes every access unit (references must be decoded) but
-// converts only the pictures the sampler keeps, one per period of capture
-// time.
+// decodeLoop decodes what the sampling needs and converts only the
+// pictures the sampler keeps, one per period of capture time. At each
+// keyframe it chooses the decoder's mode from the stream's structure (see
+// streamShape.mode): a change takes effect there, where no later picture
+// refers to one the old mode skipped.
 func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, slot chan *decode.Frame) {
 	var (
 		dec        *decode.Decoder
 		codec      ingest.Codec
+		shape      streamShape
 		sample     = sampler{period: period}
 		errSummary = newErrorSummary(p.Logger, "decode errors", time.Minute)
+		received   = p.DecodeMetrics.AccessUnits.WithLabelValues(p.CameraID)
+		decoded    = p.Metrics.FramesDecoded.WithLabelValues(p.CameraID)
+		sampled    = p.Metrics.FramesSampled.WithLabelValues(p.CameraID)
+		decodeErrs = p.Metrics.DecodeErrors.WithLabelValues(p.CameraID)
 	)
 	defer func() {
 		if dec != nil {
@@ -236,40 +278,13 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 		}
 		errSummary.flush()
 	}()
-	for {
-		var au ingest.AccessUnit
-		select {
-		case <-ctx.Done():
-			return
-		case au = <-p.in:
-		}
-		if au.Params == nil {
-			continue
-		}
-		if dec == nil || codec != au.Params.Codec {
-			if dec != nil {
-				dec.Close()
-			}
-			var err error
-			if dec, err = decode.NewDecoder(au.Params.Codec); err != nil {
-				errSummary.add(err)
-				dec = nil
-				continue
-			}
-			codec = au.Params.Codec
-		}
-		ready, err := dec.Decode(au)
-		if err != nil {
-			p.Metrics.DecodeErrors.WithLabelValues(p.CameraID).Inc()
-			errSummary.add(err)
-		}
-		if !ready {
-			continue
-		}
+	// picture hands the decoder's ready picture to the detector when the
+	// sampler takes it.
+	picture := func() {
 		p.decoded.Add(1)
-		p.Metrics.FramesDecoded.WithLabelValues(p.CameraID).Inc()
+		decoded.Inc()
 		if _, capture := dec.PictureTime(); !sample.take(capture) {
-			continue
+			return
 		}
 		// Three buffers circulate: at most one waits in the slot and one is
 		// with the detector, so a free one is always at hand.
@@ -277,9 +292,9 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 		if err := dec.Convert(f, 0, 0); err != nil {
 			errSummary.add(err)
 			free <- f
-			continue
+			return
 		}
-		p.Metrics.FramesSampled.WithLabelValues(p.CameraID).Inc()
+		sampled.Inc()
 		if p.Health != nil {
 			if err := p.Health.Observe(f); err != nil {
 				errSummary.add(err)
@@ -300,6 +315,95 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 		}
 		slot <- f // the decoder is the only sender, so there is room
 	}
+	// drain hands on the pictures the decoder holds for reordering and
+	// leaves it ready to start afresh at a keyframe.
+	drain := func() {
+		for {
+			got, err := dec.Flush()
+			if err != nil {
+				decodeErrs.Inc()
+				errSummary.add(err)
+			}
+			if !got {
+				return
+			}
+			picture()
+		}
+	}
+	for {
+		var q queued
+		select {
+		case <-ctx.Done():
+			return
+		case q = <-p.in:
+		}
+		au := q.au
+		p.received.Add(1)
+		received.Inc()
+		if au.Keyframe {
+			p.keyframes.Add(1)
+		}
+		if au.Params == nil {
+			continue
+		}
+		switch {
+		case dec == nil || codec != au.Params.Codec:
+			// A new stream: its decoder starts at a keyframe and decodes
+			// every picture until the stream's structure is known.
+			if !au.Keyframe {
+				continue
+			}
+			if dec != nil {
+				dec.Close()
+			}
+			var err error
+			if dec, err = decode.NewDecoder(au.Params.Codec); err != nil {
+				errSummary.add(err)
+				dec = nil
+				continue
+			}
+			codec = au.Params.Codec
+			shape.reset()
+			p.showMode(decode.EveryFrame)
+		case q.resync:
+			// Access units were dropped before this keyframe: the pictures
+			// the decoder holds go out, and it starts again from here.
+			drain()
+			shape.interrupt()
+		}
+		shape.observe(codec, au)
+		if au.Keyframe {
+			m := decode.EveryFrame
+			if !p.DecodeEveryFrame {
+				m = shape.mode(period)
+			}
+			if m != dec.Mode() {
+				dec.SetMode(m)
+				p.showMode(m)
+				p.Logger.Debug("decode mode", "mode", m.String(), "period", period)
+			}
+		}
+		ready, err := dec.Decode(au)
+		if err != nil {
+			decodeErrs.Inc()
+			errSummary.add(err)
+		}
+		if ready {
+			picture()
+		}
+		if au.Keyframe && dec.Mode() == decode.KeyframesOnly {
+			// With B-frames the keyframe waits in the decoder for later
+			// pictures to be reordered against, and this mode skips them
+			// all: take it out now.
+			drain()
+		}
+	}
+}
+
+// showMode records m as the decoder's mode in Stats and the metrics.
+func (p *Pipeline) showMode(m decode.Mode) {
+	p.mode.Store(int64(m))
+	p.DecodeMetrics.setMode(p.CameraID, m)
 }
 
 // detectLoop hands each sampled frame to the Analyst and publishes its

@@ -234,9 +234,12 @@ func (r *runner) bind(k int) error {
 	return nil
 }
 
-// batchShape is shape with its first axis set to k.
+// batchShape is a copy of shape with its first axis set to k. (ort.NewShape
+// keeps the slice it is given, so writing into it would change the shared
+// shape under other workers.)
 func batchShape(k int, shape []int64) ort.Shape {
-	s := ort.NewShape(shape...)
+	s := make(ort.Shape, len(shape))
+	copy(s, shape)
 	s[0] = int64(k)
 	return s
 }

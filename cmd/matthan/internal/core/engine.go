@@ -170,6 +170,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	analyzerMetrics := analyzer.NewMetrics(reg)
+	decodeMetrics := analyzer.NewDecodeMetrics(reg)
 	cameras := make([]*camera, 0, len(cfg.Cameras))
 	for _, cc := range cfg.Cameras {
 		camLog := log.With("camera", cc.ID)
@@ -202,6 +203,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			Publish:         publish,
 			Logger:          camLog.With("component", "analyzer"),
 			Metrics:         analyzerMetrics,
+			DecodeMetrics:   decodeMetrics,
 		}
 		if sc, ok := scenes[cc.ID]; ok {
 			evidence := &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")}
