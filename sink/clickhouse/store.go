@@ -106,22 +106,22 @@ func (s *Store) Write(ctx context.Context, events []sink.Event) error {
 	return nil
 }
 
-// storedIDs returns which of the events' ids the events table holds. The
-// camera and time bounds let the primary key skip all but a few granules.
+// storedIDs returns which of the events' ids the events table holds. It
+// asks for the ids stored for the batch's cameras within its time span —
+// the primary key (camera, ts) skips all but a few granules — and matches
+// them here: a query naming every id of a large batch costs more to parse
+// than the look-up itself.
 func (s *Store) storedIDs(ctx context.Context, events []sink.Event) (map[string]bool, error) {
 	cameras := map[string]bool{}
+	want := make(map[string]bool, len(events))
 	from, to := events[0].TS, events[0].TS
-	var q strings.Builder
-	q.WriteString("SELECT toString(id) AS id FROM events WHERE id IN (")
-	for i, e := range events {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString(quote(canonicalID(e.ID))) // Validate checked it is a UUID
+	for _, e := range events {
+		want[canonicalID(e.ID)] = true // Validate checked it is a UUID
 		cameras[e.CameraID] = true
 		from, to = minTime(from, e.TS), maxTime(to, e.TS)
 	}
-	q.WriteString(") AND camera_id IN (")
+	var q strings.Builder
+	q.WriteString("SELECT toString(id) AS id FROM events WHERE camera_id IN (")
 	i := 0
 	for c := range cameras {
 		if i > 0 {
@@ -136,13 +136,15 @@ func (s *Store) storedIDs(ctx context.Context, events []sink.Event) (map[string]
 	if err != nil {
 		return nil, fmt.Errorf("look up stored ids: %w", err)
 	}
-	stored := make(map[string]bool, len(events))
+	stored := make(map[string]bool)
 	err = eachRow(out, func(line []byte) error {
 		var r struct{ ID string }
 		if err := json.Unmarshal(line, &r); err != nil {
 			return err
 		}
-		stored[r.ID] = true
+		if want[r.ID] {
+			stored[r.ID] = true
+		}
 		return nil
 	})
 	if err != nil {
