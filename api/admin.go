@@ -143,15 +143,8 @@ func (s *Server) updateSystem(w http.ResponseWriter, r *http.Request, p *princip
 	id := r.PathValue("id")
 	if !p.ictAdmin() {
 		y, err := s.Store.System(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.fail(w, "update system", err)
-			return
-		}
-		if err != nil || !y.Manages(p.user().AgencyID) {
-			notFound(w, "system")
-		} else {
-			forbidden(w, "change systems (ICT department administrator only)")
-		}
+		s.refuseChange(w, "update system", "system", err, err == nil && y.Manages(p.user().AgencyID),
+			"change systems (ICT department administrator only)")
 		return
 	}
 	var b systemBody
@@ -401,15 +394,8 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request, p *principa
 	id := r.PathValue("id")
 	if !p.ictAdmin() {
 		g, err := s.Store.Grant(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.fail(w, "revoke grant", err)
-			return
-		}
-		if err != nil || g.AgencyID != p.user().AgencyID {
-			notFound(w, "grant")
-		} else {
-			forbidden(w, "revoke grants (ICT department administrator only)")
-		}
+		s.refuseChange(w, "revoke grant", "grant", err, err == nil && g.AgencyID == p.user().AgencyID,
+			"revoke grants (ICT department administrator only)")
 		return
 	}
 	g, err := s.Store.RevokeGrant(r.Context(), p.actor(), id)
@@ -539,4 +525,19 @@ func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	writeJSON(w, http.StatusOK, incidentView{Incident: in, Overdue: false})
+}
+
+// refuseChange answers a caller who may not change an object it looked up
+// (err from the look-up): 404 when the object does not exist or is not
+// visible to the caller, so ids of others' objects reveal nothing; 403 with
+// the rule when the caller sees it but may not change it.
+func (s *Server) refuseChange(w http.ResponseWriter, op, what string, err error, visible bool, rule string) {
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.fail(w, op, err)
+	case !visible:
+		notFound(w, what)
+	default:
+		forbidden(w, rule)
+	}
 }
