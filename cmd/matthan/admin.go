@@ -71,14 +71,15 @@ func admin(ctx context.Context, args []string, cio cliIO) error {
 
 // offlineFlags are the flags every offline task has.
 type offlineFlags struct {
-	fs   *flag.FlagSet
-	data string
-	user string
+	fs       *flag.FlagSet
+	data     string
+	user     string
+	withUser bool // -user is defined and required
 }
 
 // newOfflineFlags makes the flag set of task; withUser adds -user.
 func newOfflineFlags(task, usage string, withUser bool, stderr io.Writer) *offlineFlags {
-	f := &offlineFlags{fs: flag.NewFlagSet(task, flag.ContinueOnError)}
+	f := &offlineFlags{fs: flag.NewFlagSet(task, flag.ContinueOnError), withUser: withUser}
 	f.fs.SetOutput(stderr)
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s\n\nflags:\n", usage)
@@ -92,7 +93,7 @@ func newOfflineFlags(task, usage string, withUser bool, stderr io.Writer) *offli
 }
 
 // parse parses args and checks the common flags.
-func (f *offlineFlags) parse(args []string, withUser bool) error {
+func (f *offlineFlags) parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (f *offlineFlags) parse(args []string, withUser bool) error {
 	if f.data == "" {
 		return errors.New("-data is required")
 	}
-	if withUser && f.user == "" {
+	if f.withUser && f.user == "" {
 		return errors.New("-user is required")
 	}
 	return nil
@@ -121,6 +122,21 @@ func openStore(ctx context.Context, data string, create bool) (*store.Store, err
 		return nil, fmt.Errorf("no metadata database at %s (is -data the engine's data folder?)", path)
 	}
 	return store.Open(ctx, path, store.Options{})
+}
+
+// openUser opens the metadata store under -data and finds the account named
+// by -user; the caller closes the store.
+func openUser(ctx context.Context, f *offlineFlags) (*store.Store, store.User, error) {
+	st, err := openStore(ctx, f.data, false)
+	if err != nil {
+		return nil, store.User{}, err
+	}
+	u, err := st.UserByName(ctx, f.user)
+	if err != nil {
+		st.Close()
+		return nil, store.User{}, fmt.Errorf("-user %s: %w", f.user, err)
+	}
+	return st, u, nil
 }
 
 // localActor is who offline tasks are audited as: the operating-system
@@ -154,7 +170,7 @@ func readPassword(cio cliIO) (string, error) {
 func createICTAdmin(ctx context.Context, args []string, cio cliIO) error {
 	f := newOfflineFlags("create-ict-admin", "matthan admin create-ict-admin -data DIR -user NAME [-name 'Full Name']", true, cio.stderr)
 	display := f.fs.String("name", "", "the administrator's full `name`")
-	if err := f.parse(args, true); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	username := store.NormalizeUsername(f.user)
@@ -194,7 +210,7 @@ func createICTAdmin(ctx context.Context, args []string, cio cliIO) error {
 // listUsers runs `matthan admin list-users -data DIR`.
 func listUsers(ctx context.Context, args []string, cio cliIO) error {
 	f := newOfflineFlags("list-users", "matthan admin list-users -data DIR", false, cio.stderr)
-	if err := f.parse(args, false); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, f.data, false)
@@ -236,18 +252,14 @@ func listUsers(ctx context.Context, args []string, cio cliIO) error {
 // unlockUser runs `matthan admin unlock -data DIR -user NAME`.
 func unlockUser(ctx context.Context, args []string, cio cliIO) error {
 	f := newOfflineFlags("unlock", "matthan admin unlock -data DIR -user NAME", true, cio.stderr)
-	if err := f.parse(args, true); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, f.data, false)
+	st, u, err := openUser(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.UserByName(ctx, f.user)
-	if err != nil {
-		return fmt.Errorf("-user %s: %w", f.user, err)
-	}
 	if _, err := st.Unlock(ctx, localActor(), u.ID); err != nil {
 		return err
 	}
@@ -258,22 +270,18 @@ func unlockUser(ctx context.Context, args []string, cio cliIO) error {
 // resetPassword runs `matthan admin reset-password -data DIR -user NAME`.
 func resetPassword(ctx context.Context, args []string, cio cliIO) error {
 	f := newOfflineFlags("reset-password", "matthan admin reset-password -data DIR -user NAME", true, cio.stderr)
-	if err := f.parse(args, true); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	password, err := readPassword(cio)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, f.data, false)
+	st, u, err := openUser(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.UserByName(ctx, f.user)
-	if err != nil {
-		return fmt.Errorf("-user %s: %w", f.user, err)
-	}
 	if err := auth.New(st, auth.Config{}, nil, nil).SetPassword(ctx, localActor(), u.ID, password); err != nil {
 		return err
 	}

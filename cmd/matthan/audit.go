@@ -41,7 +41,7 @@ func auditCmd(ctx context.Context, args []string, cio cliIO) error {
 // error, so the exit status is 1.
 func auditVerify(ctx context.Context, args []string, cio cliIO) error {
 	f := newOfflineFlags("verify", "matthan audit verify -data DIR", false, cio.stderr)
-	if err := f.parse(args, false); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, f.data, false)
@@ -76,7 +76,7 @@ func auditList(ctx context.Context, args []string, cio cliIO) error {
 	f.fs.StringVar(&to, "to", "", "entries before this RFC 3339 `time`")
 	f.fs.Int64Var(&flt.After, "after", 0, "entries after this sequence `number` (paging)")
 	f.fs.IntVar(&flt.Limit, "limit", audit.DefaultLimit, fmt.Sprintf("at most `N` entries (1 to %d)", audit.MaxLimit))
-	if err := f.parse(args, false); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	var err error
