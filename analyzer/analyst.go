@@ -180,41 +180,8 @@ func NewAnalyst(cfg AnalystConfig) (*Analyst, error) {
 		a.report = a.man.Threshold
 	}
 	a.detect.period = time.Duration(float64(time.Second) / cfg.FPS)
-	a.period = a.detect.period
-	for i, x := range cfg.Analytics {
-		if x == nil {
-			return nil, fmt.Errorf("analyst: Analytics[%d] is nil", i)
-		}
-		iv := max(x.Interval(), 0)
-		a.ext = append(a.ext, analytic{Analytic: x, s: sampler{period: iv}})
-		a.period = min(a.period, iv)
-	}
-	if sc := cfg.Scene; sc != nil {
-		var err error
-		if a.tracker, err = track.New(cfg.Track); err != nil {
-			return nil, fmt.Errorf("analyst: %w", err)
-		}
-		if a.monitor, err = crowd.New(cfg.CameraID, sc.Zones, cfg.Crowd); err != nil {
-			return nil, fmt.Errorf("analyst: %w", err)
-		}
-		if _, err := counting.New(cfg.CameraID, sc.Lines, cfg.Counting); err != nil {
-			return nil, fmt.Errorf("analyst: %w", err)
-		}
-		for _, z := range sc.Zones {
-			if z.Kind == scene.ZoneIgnore {
-				a.ignore = append(a.ignore, z)
-			}
-		}
-		for i, r := range cfg.Rules {
-			if r == nil {
-				return nil, fmt.Errorf("analyst: Rules[%d] is nil", i)
-			}
-		}
-		low := a.tracker.Config().LowScore
-		if t, ok := cfg.Detector.(interface{ Threshold() float32 }); ok && t.Threshold() > low {
-			cfg.Logger.Warn("the detector drops candidates the tracker could use: open it with a threshold at most the tracker's low score",
-				"detector_threshold", t.Threshold(), "low_score", low)
-		}
+	if err := a.configure(cfg.Scene, cfg.Rules, cfg.Analytics); err != nil {
+		return nil, err
 	}
 	pre, err := NewPreprocessor(a.man.Input)
 	if err != nil {
@@ -223,6 +190,94 @@ func NewAnalyst(cfg AnalystConfig) (*Analyst, error) {
 	a.pre = pre
 	a.hist = cfg.Metrics.InferenceSeconds.WithLabelValues(a.man.Name)
 	return a, nil
+}
+
+// configure sets up the parts that depend on the scene: the tracker, the
+// crowd zones, the ignore zones, the counting lines (built on the next
+// frame, for its aspect), the track rules and the analytics. On an error
+// the Analyst is left as it was. A tracker already running is kept, so
+// the tracks go on across a change of scene.
+func (a *Analyst) configure(sc *scene.Scene, rules []Rule, analytics []Analytic) error {
+	cfg := a.cfg
+	period := a.detect.period
+	var ext []analytic
+	for i, x := range analytics {
+		if x == nil {
+			return fmt.Errorf("analyst: Analytics[%d] is nil", i)
+		}
+		iv := max(x.Interval(), 0)
+		ext = append(ext, analytic{Analytic: x, s: sampler{period: iv}})
+		period = min(period, iv)
+	}
+	var (
+		tracker = a.tracker
+		monitor *crowd.Monitor
+		ignore  []scene.Zone
+	)
+	if sc != nil {
+		var err error
+		if tracker == nil {
+			if tracker, err = track.New(cfg.Track); err != nil {
+				return fmt.Errorf("analyst: %w", err)
+			}
+		}
+		if monitor, err = crowd.New(cfg.CameraID, sc.Zones, cfg.Crowd); err != nil {
+			return fmt.Errorf("analyst: %w", err)
+		}
+		if _, err := counting.New(cfg.CameraID, sc.Lines, cfg.Counting); err != nil {
+			return fmt.Errorf("analyst: %w", err)
+		}
+		for _, z := range sc.Zones {
+			if z.Kind == scene.ZoneIgnore {
+				ignore = append(ignore, z)
+			}
+		}
+		for i, r := range rules {
+			if r == nil {
+				return fmt.Errorf("analyst: Rules[%d] is nil", i)
+			}
+		}
+		low := tracker.Config().LowScore
+		if t, ok := cfg.Detector.(interface{ Threshold() float32 }); ok && t.Threshold() > low {
+			cfg.Logger.Warn("the detector drops candidates the tracker could use: open it with a threshold at most the tracker's low score",
+				"detector_threshold", t.Threshold(), "low_score", low)
+		}
+	} else {
+		tracker = nil
+	}
+	a.cfg.Scene, a.cfg.Rules, a.cfg.Analytics = sc, rules, analytics
+	a.ext, a.period = ext, period
+	a.tracker, a.monitor, a.ignore = tracker, monitor, ignore
+	a.counter = nil
+	a.lastTracks, a.lastZones = nil, nil
+	return nil
+}
+
+// SetScene makes the Analyst work on sc from the next frame on, with the
+// track rules and analytics built for it, which replace the configured
+// ones (sc nil: detection summaries and the analytics only). The live
+// tracks go on; the counting lines, crowd zones and ignore zones are the
+// new scene's. It returns, stamped, what the replaced counting lines,
+// rules and analytics still held (the open traffic.count interval). On an
+// error nothing changes. Like Analyse, it must be called from the
+// goroutine that feeds the Analyst.
+func (a *Analyst) SetScene(sc *scene.Scene, rules []Rule, analytics []Analytic) ([]sink.Event, error) {
+	counter, oldRules, oldExt := a.counter, a.cfg.Rules, a.ext
+	if err := a.configure(sc, rules, analytics); err != nil {
+		return nil, err
+	}
+	var held []sink.Event
+	if counter != nil {
+		held = append(held, counter.Flush()...)
+	}
+	for _, r := range oldRules {
+		held = append(held, r.Flush()...)
+	}
+	for _, x := range oldExt {
+		held = append(held, x.Flush()...)
+	}
+	a.stamp(held)
+	return held, nil
 }
 
 // Period is the capture time between the frames the Analyst wants: the

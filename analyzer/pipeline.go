@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -56,7 +57,8 @@ type Pipeline struct {
 	Detector Detector
 	// Scene is what the camera looks at: with one, the pipeline tracks the
 	// objects and runs the counting lines, the crowd zones and Rules. Nil
-	// publishes the detection summaries only.
+	// publishes the detection summaries only. SetScene replaces it, with
+	// Rules and Analytics, while the pipeline runs.
 	Scene *scene.Scene
 	// ReportThreshold is the least confidence of the detections the
 	// summaries count. Defaults to the manifest's threshold.
@@ -107,6 +109,112 @@ type Pipeline struct {
 	dropped   atomic.Int64
 	lastFrame atomic.Int64 // unix nanos of the capture time of the last inferred frame
 	latest    latestPicture
+	period    atomic.Int64 // the Analyst's sampling period (ns), read by the decoder
+
+	sceneMu sync.Mutex
+	pending *sceneSetup // given by SetScene, taken by the detector at its next frame
+	current *sceneSetup // the last one taken; nil while the fields are in force
+}
+
+// sceneSetup is a scene with the track rules and analytics built for it.
+type sceneSetup struct {
+	scene     *scene.Scene
+	rules     []Rule
+	analytics []Analytic
+}
+
+// close closes the rules and analytics that have a Close method.
+func (s *sceneSetup) close() {
+	if s == nil {
+		return
+	}
+	for _, r := range s.rules {
+		if c, ok := r.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	for _, x := range s.analytics {
+		if c, ok := x.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// SetScene makes the pipeline work on sc, with the track rules and
+// analytics built for it, from its next analysed frame on, without
+// stopping: they replace the Scene, Rules and Analytics fields (sc nil
+// publishes detection summaries and runs the analytics only). The events
+// the replaced counting lines and rules still hold (the open
+// traffic.count interval) are published then. A scene given while Run is
+// not running is taken when it starts; a second one given before the
+// next frame replaces the first.
+//
+// The pipeline owns what it is given here: it closes the rules and
+// analytics that have a Close method once they are replaced, or at
+// Close. It returns an error, and changes nothing, when sc is invalid or
+// a rule or analytic is nil. Safe for concurrent use.
+func (p *Pipeline) SetScene(sc *scene.Scene, rules []Rule, analytics []Analytic) error {
+	if sc != nil {
+		if err := sc.Validate(); err != nil {
+			return fmt.Errorf("camera %s: %w", p.CameraID, err)
+		}
+		if _, err := crowd.New(p.CameraID, sc.Zones, p.Crowd); err != nil {
+			return fmt.Errorf("camera %s: %w", p.CameraID, err)
+		}
+		if _, err := counting.New(p.CameraID, sc.Lines, p.Counting); err != nil {
+			return fmt.Errorf("camera %s: %w", p.CameraID, err)
+		}
+	}
+	for i, r := range rules {
+		if r == nil {
+			return fmt.Errorf("camera %s: rules[%d] is nil", p.CameraID, i)
+		}
+	}
+	for i, x := range analytics {
+		if x == nil {
+			return fmt.Errorf("camera %s: analytics[%d] is nil", p.CameraID, i)
+		}
+	}
+	p.sceneMu.Lock()
+	superseded := p.pending
+	p.pending = &sceneSetup{scene: sc, rules: rules, analytics: analytics}
+	p.sceneMu.Unlock()
+	superseded.close() // never used
+	return nil
+}
+
+// Close closes the rules and analytics given to SetScene. Call it once Run
+// has returned for good.
+func (p *Pipeline) Close() error {
+	p.sceneMu.Lock()
+	defer p.sceneMu.Unlock()
+	p.pending.close()
+	p.current.close()
+	p.pending, p.current = nil, nil
+	return nil
+}
+
+// takeScene returns the scene given to SetScene since the last call, nil
+// when none, and makes it the current one; the one it replaces is
+// returned too, for its owner to close once it is out of use.
+func (p *Pipeline) takeScene() (next, prev *sceneSetup) {
+	p.sceneMu.Lock()
+	defer p.sceneMu.Unlock()
+	next, p.pending = p.pending, nil
+	if next != nil {
+		prev, p.current = p.current, next
+	}
+	return next, prev
+}
+
+// restoreScene puts prev back as the current scene after next failed to
+// apply.
+func (p *Pipeline) restoreScene(next, prev *sceneSetup) {
+	p.sceneMu.Lock()
+	if p.current == next {
+		p.current = prev
+	}
+	p.sceneMu.Unlock()
 }
 
 // Snapshot returns the camera's latest picture as JPEG (refreshed every
@@ -222,16 +330,32 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.Detector == nil || p.Publish == nil {
 		return errors.New("analyzer: pipeline needs a Detector and a Publish function")
 	}
+	// A scene given to SetScene, before or during an earlier run, is in
+	// force over the fields.
+	setup := &sceneSetup{scene: p.Scene, rules: p.Rules, analytics: p.Analytics}
+	next, prev := p.takeScene()
+	p.sceneMu.Lock()
+	if p.current != nil {
+		setup = p.current
+	}
+	p.sceneMu.Unlock()
 	a, err := NewAnalyst(AnalystConfig{
 		CameraID: p.CameraID, SystemID: p.SystemID, Node: p.Node,
-		Scene: p.Scene, Detector: p.Detector, FPS: p.FPS, EventInterval: p.EventInterval,
+		Scene: setup.scene, Detector: p.Detector, FPS: p.FPS, EventInterval: p.EventInterval,
 		ReportThreshold: p.ReportThreshold, Track: p.Track, Counting: p.Counting, Crowd: p.Crowd,
-		Rules: p.Rules, Analytics: p.Analytics, Logger: p.Logger, Metrics: p.Metrics,
+		Rules: setup.rules, Analytics: setup.analytics, Logger: p.Logger, Metrics: p.Metrics,
 	})
 	if err != nil {
+		if next != nil {
+			// The next run goes back to the scene before.
+			p.restoreScene(next, prev)
+			next.close()
+		}
 		return fmt.Errorf("camera %s: %w", p.CameraID, err)
 	}
+	prev.close()
 	defer a.Close()
+	p.period.Store(int64(a.Period()))
 
 	// Frame buffers circulate between the goroutines: the decoder fills a
 	// free one, the detector hands it back when done.
@@ -245,7 +369,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.decodeLoop(ctx, a.Period(), free, slot)
+		p.decodeLoop(ctx, free, slot)
 	}()
 	err = p.detectLoop(ctx, a, free, slot)
 	wg.Wait()
@@ -260,12 +384,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // keyframe it chooses the decoder's mode from the stream's structure (see
 // streamShape.mode): a change takes effect there, where no later picture
 // refers to one the old mode skipped.
-func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, slot chan *decode.Frame) {
+func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame) {
 	var (
 		dec        *decode.Decoder
 		codec      ingest.Codec
 		shape      streamShape
-		sample     = sampler{period: period}
+		sample     = sampler{period: time.Duration(p.period.Load())}
 		errSummary = newErrorSummary(p.Logger, "decode errors", time.Minute)
 		received   = p.DecodeMetrics.AccessUnits.WithLabelValues(p.CameraID)
 		decoded    = p.Metrics.FramesDecoded.WithLabelValues(p.CameraID)
@@ -283,6 +407,7 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 	picture := func() {
 		p.decoded.Add(1)
 		decoded.Inc()
+		sample.period = time.Duration(p.period.Load()) // a new scene may change it
 		if _, capture := dec.PictureTime(); !sample.take(capture) {
 			return
 		}
@@ -373,6 +498,7 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 		}
 		shape.observe(codec, au)
 		if au.Keyframe {
+			period := time.Duration(p.period.Load())
 			m := decode.EveryFrame
 			if !p.DecodeEveryFrame {
 				m = shape.mode(period)
@@ -400,6 +526,37 @@ func (p *Pipeline) decodeLoop(ctx context.Context, period time.Duration, free, s
 	}
 }
 
+// applyScene hands the Analyst the scene given to SetScene since the last
+// frame, if any, and publishes what the replaced rules still held.
+func (p *Pipeline) applyScene(a *Analyst) {
+	next, prev := p.takeScene()
+	if next == nil {
+		return
+	}
+	held, err := a.SetScene(next.scene, next.rules, next.analytics)
+	if err != nil {
+		p.restoreScene(next, prev)
+		next.close()
+		p.Logger.Error("new scene not applied; the previous one stays", "error", err)
+		return
+	}
+	prev.close()
+	p.period.Store(int64(a.Period()))
+	for _, ev := range held {
+		p.Publish(ev)
+	}
+	n := sceneSize(next.scene)
+	p.Logger.Info("scene applied", "lines", n[0], "zones", n[1], "lanes", n[2], "signals", n[3])
+}
+
+// sceneSize counts the lines, zones, lanes and signals of sc.
+func sceneSize(sc *scene.Scene) [4]int {
+	if sc == nil {
+		return [4]int{}
+	}
+	return [4]int{len(sc.Lines), len(sc.Zones), len(sc.Lanes), len(sc.Signals)}
+}
+
 // showMode records m as the decoder's mode in Stats and the metrics.
 func (p *Pipeline) showMode(m decode.Mode) {
 	p.mode.Store(int64(m))
@@ -418,6 +575,7 @@ func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free, slot chan *
 			return nil
 		case f = <-slot:
 		}
+		p.applyScene(a)
 		res, err := a.Analyse(f)
 		free <- f
 		if err != nil {

@@ -15,8 +15,30 @@ import (
 // may do with it, and the engine's live status when it runs the camera.
 type cameraView struct {
 	store.Camera
+	// System names the camera's system and its tier, which users outside
+	// the managing agency cannot list otherwise.
+	System       *systemRef         `json:"system,omitempty"`
 	Capabilities []store.Capability `json:"capabilities"`
 	Status       *CameraStatus      `json:"status,omitempty"`
+}
+
+// systemRef is what a camera's view tells of its system.
+type systemRef struct {
+	Name string     `json:"name"`
+	Tier store.Tier `json:"tier"`
+}
+
+// systemRefs returns the name and tier of every system by id.
+func (s *Server) systemRefs(r *http.Request) (map[string]systemRef, error) {
+	systems, err := s.Store.Systems(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]systemRef, len(systems))
+	for _, y := range systems {
+		out[y.ID] = systemRef{Name: y.Name, Tier: y.Tier}
+	}
+	return out, nil
 }
 
 // statuses returns the engine's camera status by id, with any URL in an
@@ -34,8 +56,11 @@ func (s *Server) statuses() map[string]CameraStatus {
 }
 
 // view returns the view of a camera.
-func view(a *camAccess, st map[string]CameraStatus) cameraView {
+func view(a *camAccess, st map[string]CameraStatus, systems map[string]systemRef) cameraView {
 	v := cameraView{Camera: a.camera, Capabilities: a.caps}
+	if y, ok := systems[a.camera.SystemID]; ok {
+		v.System = &y
+	}
 	if v.Capabilities == nil {
 		v.Capabilities = []store.Capability{}
 	}
@@ -52,10 +77,15 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request, p *principa
 		s.fail(w, "list cameras", err)
 		return
 	}
+	systems, err := s.systemRefs(r)
+	if err != nil {
+		s.fail(w, "list cameras", err)
+		return
+	}
 	st := s.statuses()
 	out := make([]cameraView, 0, len(vis))
 	for _, a := range vis {
-		out = append(out, view(a, st))
+		out = append(out, view(a, st, systems))
 	}
 	slices.SortFunc(out, func(a, b cameraView) int { return strings.Compare(a.ID, b.ID) })
 	writeJSON(w, http.StatusOK, map[string]any{"cameras": out})
@@ -78,7 +108,12 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request, p *principal)
 		s.fail(w, "get camera", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(&camAccess{camera: cam, caps: caps}, s.statuses()))
+	systems, err := s.systemRefs(r)
+	if err != nil {
+		s.fail(w, "get camera", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view(&camAccess{camera: cam, caps: caps}, s.statuses(), systems))
 }
 
 // secretBody is a camera's stream URL and credentials as a client sends
@@ -105,6 +140,7 @@ type cameraBody struct {
 	Lat         float64         `json:"lat"`
 	Lon         float64         `json:"lon"`
 	Address     string          `json:"address"`
+	District    string          `json:"district"`
 	Installed   time.Time       `json:"installed"`
 	ApprovalRef string          `json:"approval_ref"`
 	Public      bool            `json:"public"`
@@ -116,7 +152,8 @@ type cameraBody struct {
 
 func (b cameraBody) camera() store.Camera {
 	return store.Camera{ID: b.ID, SystemID: b.SystemID, Name: b.Name, Lat: b.Lat, Lon: b.Lon, Address: b.Address,
-		Installed: b.Installed, ApprovalRef: b.ApprovalRef, Public: b.Public, StateSecret: b.StateSecret, Purposes: b.Purposes}
+		District: b.District, Installed: b.Installed, ApprovalRef: b.ApprovalRef, Public: b.Public,
+		StateSecret: b.StateSecret, Purposes: b.Purposes}
 }
 
 // requireSystem answers 400 unless the caller administers system id

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +17,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/matthan/matthan/api/audit"
 	"github.com/matthan/matthan/api/auth"
 	"github.com/matthan/matthan/api/store"
+	"github.com/matthan/matthan/ingest/record"
 	"github.com/matthan/matthan/sink"
 	"github.com/matthan/matthan/sink/clickhouse"
 )
@@ -26,25 +30,28 @@ import (
 // revoked grant ends what it shows.
 const streamRecheck = 30 * time.Second
 
+// ActionRecordingView is the audit action of watching a recording (an
+// event's clip); its object is the camera.
+const ActionRecordingView = "recording.view"
+
 // listEvents returns the newest events of the cameras the caller may read
-// events of (R-8.1): of one camera with ?camera=, else of all of them.
+// events of (R-8.1): of one camera with ?camera=, else of all of them;
+// ?type= keeps some types, ?before= and ?since= bound the time (paging).
+// The filter runs in the event store, so a page is full however rare the
+// types asked for. The answer carries the dispositions of the listed
+// events that have one.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *principal) {
 	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxEventsLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: want a whole number from 1 to %d", maxEventsLimit))
-			return
-		}
-		limit = n
+	f, err := eventFilter(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	var cams []string
 	if c := q.Get("camera"); c != "" {
 		if !s.requireCamera(w, r, p, store.CapEvents, c) {
 			return
 		}
-		cams = []string{c}
+		f.Cameras = []string{c}
 	} else {
 		vis, err := s.visibleWith(r.Context(), p, store.CapEvents)
 		if err != nil {
@@ -52,15 +59,13 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *principal
 			return
 		}
 		for id := range vis {
-			cams = append(cams, id)
+			f.Cameras = append(f.Cameras, id)
 		}
-		slices.Sort(cams)
+		slices.Sort(f.Cameras)
 	}
-	// One query per camera, merged: the store's Recent filters by one
-	// camera, and the caller's cameras are a short list.
 	evs := []sink.Event{}
-	for _, c := range cams {
-		got, err := s.Events.Recent(r.Context(), c, limit)
+	if len(f.Cameras) > 0 { // none would mean every camera to the store
+		got, err := s.Events.Events(r.Context(), f)
 		if err != nil {
 			s.logger().Error("query events", "error", err)
 			writeError(w, http.StatusServiceUnavailable, "the event store is not available")
@@ -68,16 +73,122 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *principal
 		}
 		evs = append(evs, got...)
 	}
-	slices.SortStableFunc(evs, func(a, b sink.Event) int {
-		if c := b.TS.Compare(a.TS); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	if len(evs) > limit {
-		evs = evs[:limit]
+	ids := make([]string, len(evs))
+	for i, e := range evs {
+		ids[i] = e.ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+	disp, err := s.Store.Dispositions(r.Context(), ids)
+	if err != nil {
+		s.fail(w, "list events: dispositions", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs, "dispositions": disp})
+}
+
+// eventFilter reads the query parameters of the event list: limit, type,
+// before and since. The error names the parameter.
+func eventFilter(q url.Values) (clickhouse.EventFilter, error) {
+	f := clickhouse.EventFilter{Limit: 100}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxEventsLimit {
+			return f, fmt.Errorf("limit: want a whole number from 1 to %d", maxEventsLimit)
+		}
+		f.Limit = n
+	}
+	for t := range strings.SplitSeq(q.Get("type"), ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if clickhouse.CheckEventType(t) != nil {
+			return f, fmt.Errorf("type: %q: want event types such as violation.red_light or prefixes ending in '.' such as violation., comma-separated", t)
+		}
+		if !slices.Contains(f.Types, t) {
+			f.Types = append(f.Types, t)
+		}
+	}
+	if len(f.Types) > clickhouse.MaxFilterTypes {
+		return f, fmt.Errorf("type: %d types, at most %d", len(f.Types), clickhouse.MaxFilterTypes)
+	}
+	var err error
+	if f.Before, err = parseTime("before", q.Get("before")); err != nil {
+		return f, err
+	}
+	if f.Since, err = parseTime("since", q.Get("since")); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// eventView is the answer of GET /api/v1/events/{id}.
+type eventView struct {
+	Event sink.Event `json:"event"`
+	// Disposition is the decision about the event; null when none.
+	Disposition *store.Disposition `json:"disposition"`
+	// Snapshot says whether the event's evidence snapshot is kept.
+	Snapshot bool `json:"snapshot"`
+	// Clip is the window of recording that shows the event.
+	Clip clipWindowView `json:"clip"`
+}
+
+// clipWindowView is a clip window as JSON.
+type clipWindowView struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// visibleEvent looks up the event named by the path's id and returns it
+// when the caller may read events of its camera; otherwise it answers 404
+// (an unknown id and another agency's event alike) or 503.
+func (s *Server) visibleEvent(w http.ResponseWriter, r *http.Request, p *principal) (sink.Event, bool) {
+	raw := r.PathValue("id")
+	u, err := uuid.Parse(raw)
+	if err != nil || len(raw) != 36 {
+		notFound(w, "event")
+		return sink.Event{}, false
+	}
+	ev, err := s.Events.Event(r.Context(), u.String())
+	if errors.Is(err, clickhouse.ErrNotFound) {
+		notFound(w, "event")
+		return sink.Event{}, false
+	}
+	if err != nil {
+		s.logger().Error("query event", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "the event store is not available")
+		return sink.Event{}, false
+	}
+	ok, err := s.can(r.Context(), p, store.CapEvents, ev.CameraID)
+	if err != nil {
+		s.fail(w, "event", err)
+		return sink.Event{}, false
+	}
+	if !ok {
+		notFound(w, "event")
+		return sink.Event{}, false
+	}
+	return ev, true
+}
+
+// getEvent answers one event with its disposition, whether its snapshot
+// is kept, and its clip window; events of cameras the caller may not read
+// events of are 404 like unknown ones.
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, p *principal) {
+	ev, ok := s.visibleEvent(w, r, p)
+	if !ok {
+		return
+	}
+	out := eventView{Event: ev}
+	d, err := s.Store.Disposition(r.Context(), ev.ID)
+	switch {
+	case err == nil:
+		out.Disposition = &d
+	case !errors.Is(err, store.ErrNotFound):
+		s.fail(w, "event: disposition", err)
+		return
+	}
+	_, out.Snapshot = s.snapshotPath(ev.CameraID, ev.ID, ev.TS)
+	out.Clip.From, out.Clip.To = clipWindow(ev)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // stream sends live events of the cameras the caller may read events of
@@ -143,46 +254,71 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *principal) {
 	}
 }
 
-// eventSnapshot serves the evidence snapshot of a violation event, kept by
-// the analyzer at DataDir/evidence/<camera>/<UTC date>/<event id>.jpg. The
-// id must be a UUIDv7 (events' ids): its time gives the date, and only
-// the folders of cameras the caller may read events of are looked in, so
-// nothing of the path comes from the client but a parsed UUID.
+// eventSnapshot serves the evidence snapshot of an event (a violation,
+// a smoke or fire alert), kept by the analyzer at
+// DataDir/evidence/<camera>/<UTC date>/<event id>.jpg. The id must be a
+// UUIDv7 (events' ids): its time gives the date, and only the folders of
+// cameras the caller may read events of are looked in, so nothing of the
+// path comes from the client but a parsed UUID, and the event store is
+// not asked.
 func (s *Server) eventSnapshot(w http.ResponseWriter, r *http.Request, p *principal) {
 	u, err := uuid.Parse(r.PathValue("id"))
 	if err != nil || u.Version() != 7 || len(r.PathValue("id")) != 36 {
 		notFound(w, "snapshot")
 		return
 	}
-	id := u.String()
-	sec, nsec := u.Time().UnixTime()
-	made := time.Unix(sec, nsec).UTC()
 	vis, err := s.visibleWith(r.Context(), p, store.CapEvents)
 	if err != nil {
 		s.fail(w, "snapshot", err)
 		return
 	}
-	root := filepath.Join(s.DataDir, "evidence")
 	for cam := range vis {
-		// The capture time precedes the event's creation by seconds; look
-		// on the day before too, and the next for clock skew.
-		for _, d := range []int{0, -1, 1} {
-			name := filepath.Join(cam, made.AddDate(0, 0, d).Format(time.DateOnly), id+".jpg")
-			if !filepath.IsLocal(name) {
-				continue
-			}
-			b, ok := readRegular(filepath.Join(root, name), 32<<20)
-			if !ok {
-				continue
-			}
-			w.Header().Set("Content-Type", "image/jpeg")
-			w.Header().Set("Cache-Control", "private, max-age=3600")
-			w.WriteHeader(http.StatusOK)
-			w.Write(b)
-			return
+		name, ok := s.snapshotPath(cam, u.String())
+		if !ok {
+			continue
 		}
+		b, ok := readRegular(name, 32<<20)
+		if !ok {
+			continue
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		w.WriteHeader(http.StatusOK)
+		w.Write(b)
+		return
 	}
 	notFound(w, "snapshot")
+}
+
+// snapshotPath returns where the evidence snapshot of event id (a
+// canonical UUID) of camera cam is kept, and whether a regular file is
+// there. The snapshot is filed under the UTC date of the event's ts; it
+// is looked for on the dates given, then on the date in the id (UUIDv7)
+// and the days either side: the capture precedes the event's creation by
+// seconds, and clocks may be skewed.
+func (s *Server) snapshotPath(cam, id string, dates ...time.Time) (string, bool) {
+	if u, err := uuid.Parse(id); err == nil && u.Version() == 7 {
+		sec, nsec := u.Time().UnixTime()
+		made := time.Unix(sec, nsec).UTC()
+		dates = append(dates, made, made.AddDate(0, 0, -1), made.AddDate(0, 0, 1))
+	}
+	root := filepath.Join(s.DataDir, "evidence")
+	seen := map[string]bool{}
+	for _, d := range dates {
+		day := d.UTC().Format(time.DateOnly)
+		if seen[day] {
+			continue
+		}
+		seen[day] = true
+		name := filepath.Join(cam, day, id+".jpg")
+		if !filepath.IsLocal(name) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(root, name)); err == nil && fi.Mode().IsRegular() {
+			return filepath.Join(root, name), true
+		}
+	}
+	return "", false
 }
 
 // readRegular reads a regular file (not a link) of at most max bytes.
@@ -294,4 +430,99 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request, p *principal) {
 		out.Peak = &pk
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Clip windows of events that name none in their evidence.
+const (
+	// clipBefore and clipAfter frame an event's ts.
+	clipBefore = 10 * time.Second
+	clipAfter  = 5 * time.Second
+	// maxClipWindow caps an event's clip.
+	maxClipWindow = 2 * time.Minute
+)
+
+// clipWindow returns the window of recording that shows ev: its evidence
+// clip window when it names one, else ts−10 s to ts+5 s; at most
+// maxClipWindow long, keeping the end of a longer window (where the event
+// was proven) unless ev's ts lies before that.
+func clipWindow(ev sink.Event) (from, to time.Time) {
+	from, to = ev.TS.Add(-clipBefore), ev.TS.Add(clipAfter)
+	if e := ev.Evidence; e != nil && !e.ClipFrom.IsZero() && e.ClipTo.After(e.ClipFrom) {
+		from, to = e.ClipFrom, e.ClipTo
+	}
+	if to.Sub(from) > maxClipWindow {
+		from = to.Add(-maxClipWindow)
+		if ev.TS.Before(from) {
+			from = ev.TS.Add(-clipBefore)
+			to = from.Add(maxClipWindow)
+		}
+	}
+	return from.UTC(), to.UTC()
+}
+
+// eventClip serves the recording around an event as an MP4 file (moov
+// before the media, as browsers play it while it loads) cut from the
+// recordings over the event's clip window. It needs the events capability
+// on the event's camera to see the event, and playback to watch it; every
+// request is audited (ActionRecordingView, object the camera) before a
+// byte is sent. 404 when no recording covers the window.
+func (s *Server) eventClip(w http.ResponseWriter, r *http.Request, p *principal) {
+	ev, ok := s.visibleEvent(w, r, p)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	playback, err := s.can(ctx, p, store.CapPlayback, ev.CameraID)
+	if err != nil {
+		s.fail(w, "event clip", err)
+		return
+	}
+	if !playback {
+		notFound(w, "clip")
+		return
+	}
+	from, to := clipWindow(ev)
+	noRecording := func() {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("clip: no recording of camera %s from %s to %s",
+			quote(ev.CameraID), from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	}
+	if s.Recordings == "" {
+		noRecording()
+		return
+	}
+	// The clip is cut into a file, not straight into the answer: a cut can
+	// fail half-way, and the file serves the range requests of players.
+	f, err := os.CreateTemp(s.DataDir, ".clip-*.mp4")
+	if err != nil {
+		s.fail(w, "event clip", err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	clip, err := record.WriteClip(ctx, bw, s.Recordings, ev.CameraID, from, to)
+	if errors.Is(err, record.ErrUnknownCamera) || errors.Is(err, record.ErrNoRecording) {
+		noRecording()
+		return
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		s.fail(w, "event clip", err)
+		return
+	}
+	after, err := audit.JSON(map[string]any{"event": ev.ID, "event_type": ev.Type, "from": from, "to": to,
+		"start": clip.Start, "end": clip.End, "size": clip.Size, "sha256": clip.SHA256})
+	if err == nil {
+		_, err = s.Store.Audit().Record(ctx, audit.Entry{Actor: p.actor(), Action: ActionRecordingView,
+			Object: "camera:" + ev.CameraID, After: after})
+	}
+	if err != nil {
+		s.fail(w, "event clip: audit", err)
+		return
+	}
+	w.Header().Set("Content-Type", "video/mp4")
+	w.Header().Set("Content-Disposition", `inline; filename="event-`+ev.ID+`.mp4"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

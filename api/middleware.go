@@ -288,6 +288,10 @@ func (s *Server) fail(w http.ResponseWriter, op string, err error) {
 		errors.Is(err, auth.ErrWeakPassword):
 		status = http.StatusBadRequest
 	}
+	if errors.Is(err, store.ErrNoKey) {
+		status = http.StatusServiceUnavailable
+		err = fmt.Errorf("%s: camera secrets cannot be stored: the engine has no secret key (set %s)", op, store.KeyEnv)
+	}
 	if status != 0 {
 		writeError(w, status, err.Error())
 		return

@@ -41,10 +41,16 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/cameras/{id}", accessUser, s.getCamera},
 		{"PUT", "/api/v1/cameras/{id}", accessUser, s.updateCamera},
 		{"PUT", "/api/v1/cameras/{id}/secret", accessUser, s.setCameraSecret},
+		{"GET", "/api/v1/cameras/{id}/snapshot.jpg", accessUser, s.cameraSnapshot},
+		{"GET", "/api/v1/cameras/{id}/scene", accessUser, s.getScene},
+		{"PUT", "/api/v1/cameras/{id}/scene", accessUser, s.putScene},
 
 		{"GET", "/api/v1/events", accessUser, s.listEvents},
 		{"GET", "/api/v1/events/stream", accessUser, s.stream},
+		{"GET", "/api/v1/events/{id}", accessUser, s.getEvent},
 		{"GET", "/api/v1/events/{id}/snapshot.jpg", accessUser, s.eventSnapshot},
+		{"GET", "/api/v1/events/{id}/clip.mp4", accessUser, s.eventClip},
+		{"POST", "/api/v1/events/{id}/disposition", accessUser, s.setDisposition},
 		{"GET", "/api/v1/stats", accessUser, s.stats},
 
 		{"GET", "/api/v1/audit", accessUser, s.auditQuery},

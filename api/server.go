@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/matthan/matthan/api/auth"
+	"github.com/matthan/matthan/api/console"
 	"github.com/matthan/matthan/api/evidence"
 	"github.com/matthan/matthan/api/store"
 	"github.com/matthan/matthan/ingest/record"
@@ -49,7 +50,11 @@ type CameraStatus struct {
 
 // EventStore answers queries for stored events (clickhouse.Store).
 type EventStore interface {
-	Recent(ctx context.Context, camera string, limit int) ([]sink.Event, error)
+	// Events returns the newest events matching the filter.
+	Events(ctx context.Context, f clickhouse.EventFilter) ([]sink.Event, error)
+	// Event returns one event by id, or an error wrapping
+	// clickhouse.ErrNotFound.
+	Event(ctx context.Context, id string) (sink.Event, error)
 }
 
 // StatsStore answers traffic-flow statistics (clickhouse.Store).
@@ -92,8 +97,12 @@ type Server struct {
 	Stats StatsStore
 	// Live feeds /api/v1/events/stream. Required.
 	Live LiveEvents
-	// Snapshots feeds the public snapshots; nil answers 404 for them.
+	// Snapshots feeds the public snapshots and the cameras' latest
+	// pictures; nil answers 404 for them.
 	Snapshots Snapshots
+	// Scenes keeps the cameras' scenes; nil answers 503 for the scene
+	// routes.
+	Scenes SceneStore
 	// Retention places and releases legal holds; nil answers 503 for the
 	// hold routes.
 	Retention *record.Retention
@@ -167,6 +176,11 @@ func (s *Server) init() {
 		mux.Handle("/api/v1/", s.wrap(route{access: accessUser, handle: func(w http.ResponseWriter, r *http.Request, _ *principal) {
 			writeError(w, http.StatusNotFound, "no such route")
 		}}))
+		// The web console: its files are anonymous (the data comes only from
+		// the API calls it makes, checked like any other), and the root
+		// opens it.
+		mux.Handle("GET "+console.Prefix, console.Handler())
+		mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 		mux.HandleFunc("/public/", func(w http.ResponseWriter, r *http.Request) {
 			if !s.limited(w, r) {
 				writeError(w, http.StatusNotFound, "no such route")

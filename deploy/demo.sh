@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: make run. Streams the sample footage with the camera simulator (bin/matthan camsim) on
-# 127.0.0.1:8554 and runs the engine (bin/matthan run) on it in the foreground, one camera per clip.
+# 127.0.0.1:8554 and runs the engine (bin/matthan run) on it in the foreground, one camera per clip: the
+# cameras of deploy/demo.yaml (Lâm Đồng cameras with their register entries, systems and scenes).
 # KAFKA=1 also starts a Kafka broker on KAFKA_PORT and publishes the events to it.
 # Ctrl-C (or the engine's exit) stops the simulator and the broker this script started.
 #
@@ -74,6 +75,14 @@ if [ ! -s "$password_file" ]; then
     die "could not create the demo administrator (see above)"
   (umask 077 && printf '%s\n' "$password" >"$password_file")
 fi
+# The key that seals camera stream URLs and credentials in the metadata store (R-5.1): made on the first
+# run and kept (0600) in the data folder, unless MATTHAN_SECRET_KEY is set.
+key_file="$DATA/secret-key"
+if [ -z "${MATTHAN_SECRET_KEY:-}" ]; then
+  [ -s "$key_file" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$key_file")
+  MATTHAN_SECRET_KEY="$(cat "$key_file")"
+  export MATTHAN_SECRET_KEY
+fi
 
 camsim_log="$DATA/camsim.log"
 "$BIN" camsim -listen "$CAMSIM_LISTEN" "${paths[@]}" >"$camsim_log" 2>&1 &
@@ -83,20 +92,20 @@ if ! wait_port "$camsim_port" 30 "$camsim_pid"; then
   die "the camera simulator did not listen on $CAMSIM_LISTEN within 30 s (log above, in $camsim_log)"
 fi
 
-# Camera ids: the first two words of the clip's name (traffic-intersection, wildfire-smoke, ...); the
-# stream name is the file name up to its first dot.
-camera_args=()
+# The cameras: deploy/demo.yaml with the simulator's address and the absolute scene folder filled in. Its
+# stream names are the clip file names up to their first dot.
+config="$DATA/demo.yaml"
+sed -e "s#rtsp://127\.0\.0\.1:8554/#rtsp://$CAMSIM_LISTEN/#" -e "s#^\( *scene: \)deploy/scenes/#\1$HERE/scenes/#" \
+  "$HERE/demo.yaml" >"$config" || die "cannot write $config"
 lines=()
 for p in "${paths[@]}"; do
   stream="$(basename "$p")"
   stream="${stream%%.*}"
-  IFS=_ read -r w1 w2 _ <<<"$stream"
-  id="$w1-$w2"
   url="rtsp://$CAMSIM_LISTEN/$stream"
-  camera_args+=(-camera "$id=$url")
-  # A scene (counting lines, crowd zones) when the demo has one for the clip.
-  if [ -f "$HERE/scenes/$stream.yaml" ]; then camera_args+=(-scene "$id=$HERE/scenes/$stream.yaml"); fi
-  lines+=("$(printf '  %-22s %s' "$id" "$url")")
+  grep -q "url: $url\$" "$config" || die "deploy/demo.yaml has no camera for the clip $stream"
+  # The camera ids are the first two words of the clip's name (traffic-intersection, wildfire-smoke, ...).
+  IFS=_ read -r w1 w2 _ <<<"$stream"
+  lines+=("$(printf '  %-22s %s' "$w1-$w2" "$url")")
 done
 
 case "$LISTEN" in :*) api="127.0.0.1$LISTEN" ;; *) api="$LISTEN" ;; esac
@@ -109,6 +118,7 @@ matthan demo
   events      http://$api/api/v1/events   (live: curl -N http://$api/api/v1/events/stream)
   metrics     http://$api/metrics
   data        $DATA
+  cameras     $config (from deploy/demo.yaml)
   camsim log  $camsim_log
 INFO
 if [ "$KAFKA" = 1 ]; then
@@ -120,5 +130,5 @@ echo "Ctrl-C stops the engine and the simulator."
 echo
 
 status=0
-"$BIN" run -data "$DATA" -listen "$LISTEN" "${kafka_args[@]}" "${camera_args[@]}" || status=$?
+"$BIN" run -config "$config" -data "$DATA" -listen "$LISTEN" "${kafka_args[@]}" || status=$?
 exit "$status"

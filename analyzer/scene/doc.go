@@ -49,4 +49,10 @@
 // problem, such as `lines[2] "north": points[1]: x 1.3 is outside 0..1`.
 // A scene file is untrusted input: its size, the number of items and the
 // vertices of a polygon are bounded (see the Max constants).
+//
+// The HTTP API reads and writes scenes as JSON with the same field names
+// (ParseJSON, and the types' MarshalJSON): points as [x, y], durations as
+// Go text ("10s") or a number of seconds, the four lists always present.
+// ParseJSON is as strict as Parse and names the item and field of every
+// problem, such as `zones[1] "stop": dwell: invalid duration "soon"`.
 package scene

@@ -40,26 +40,26 @@ const (
 // an empty scene; use Parse or Load to read one, which also validates it.
 type Scene struct {
 	// Camera is the id of the camera the scene belongs to.
-	Camera string `yaml:"camera"`
+	Camera string `yaml:"camera" json:"camera"`
 	// Lines are the counting lines.
-	Lines []Line `yaml:"lines,omitempty"`
+	Lines []Line `yaml:"lines,omitempty" json:"lines"`
 	// Zones are the areas watched by the zone rules.
-	Zones []Zone `yaml:"zones,omitempty"`
+	Zones []Zone `yaml:"zones,omitempty" json:"zones"`
 	// Lanes are the traffic lanes with their direction of travel.
-	Lanes []Lane `yaml:"lanes,omitempty"`
+	Lanes []Lane `yaml:"lanes,omitempty" json:"lanes"`
 	// Signals are the signal heads with the stop lines they control.
-	Signals []Signal `yaml:"signals,omitempty"`
+	Signals []Signal `yaml:"signals,omitempty" json:"signals"`
 }
 
 // Line is a counting line. Crossing it from the left of A→B to the right is
 // direction "in", the other way "out" (see the package documentation).
 type Line struct {
 	// ID names the line in events.
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id"`
 	// Points are the line's two end points, A then B.
-	Points []Point `yaml:"points"`
+	Points []Point `yaml:"points" json:"points"`
 	// Classes are the classes counted; empty counts every class.
-	Classes []string `yaml:"classes,omitempty"`
+	Classes []string `yaml:"classes,omitempty" json:"classes,omitempty"`
 }
 
 // Segment returns the line as a segment from A to B. The line must be valid.
@@ -88,57 +88,57 @@ var zoneKinds = []ZoneKind{ZoneCrowd, ZoneNoParking, ZoneRestricted, ZoneSmokeWa
 // Zone is a polygon watched for one kind of rule.
 type Zone struct {
 	// ID names the zone in events.
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id"`
 	// Kind is what the zone is watched for.
-	Kind ZoneKind `yaml:"kind"`
+	Kind ZoneKind `yaml:"kind" json:"kind"`
 	// Polygon is the zone's outline; an object is inside when the bottom
 	// centre of its box is.
-	Polygon Polygon `yaml:"polygon"`
+	Polygon Polygon `yaml:"polygon" json:"polygon"`
 	// Classes are the classes the zone concerns: for a crowd zone the
 	// classes counted (defaults to person), for no_parking and restricted
 	// the classes flagged (defaults to every class), for ignore the classes
 	// dropped (defaults to every class).
-	Classes []string `yaml:"classes,omitempty"`
+	Classes []string `yaml:"classes,omitempty" json:"classes,omitempty"`
 	// AreaM2 is the ground area of a crowd zone in square metres; when set
 	// the crowd rule works on people per m² instead of people.
-	AreaM2 float64 `yaml:"area_m2,omitempty"`
+	AreaM2 float64 `yaml:"area_m2,omitempty" json:"area_m2,omitempty"`
 	// Threshold is the crowd level (people, or people per m² with AreaM2)
 	// that raises an alert; zero means count only.
-	Threshold float64 `yaml:"threshold,omitempty"`
+	Threshold float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
 	// Clear is the crowd level the zone must fall to before the alert
 	// clears; below Threshold. Zero means 0.8 × Threshold.
-	Clear float64 `yaml:"clear,omitempty"`
+	Clear float64 `yaml:"clear,omitempty" json:"clear,omitempty"`
 	// Hold is how long a crowd level must last before the alert is raised
 	// or cleared. Zero means the crowd rule's default.
-	Hold Duration `yaml:"hold,omitempty"`
+	Hold Duration `yaml:"hold,omitempty" json:"hold,omitempty"`
 	// Dwell is how long a vehicle may stay in a no-parking zone. Zero means
 	// the parking rule's default.
-	Dwell Duration `yaml:"dwell,omitempty"`
+	Dwell Duration `yaml:"dwell,omitempty" json:"dwell,omitempty"`
 }
 
 // Lane is a traffic lane with its direction of travel.
 type Lane struct {
 	// ID names the lane in events.
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id"`
 	// Polygon is the lane's outline on the picture.
-	Polygon Polygon `yaml:"polygon"`
+	Polygon Polygon `yaml:"polygon" json:"polygon"`
 	// Direction is the direction of travel on the screen, [dx, dy] (any
 	// length but zero).
-	Direction Point `yaml:"direction"`
+	Direction Point `yaml:"direction" json:"direction"`
 	// Classes are the classes allowed in the lane; empty allows every class.
-	Classes []string `yaml:"classes,omitempty"`
+	Classes []string `yaml:"classes,omitempty" json:"classes,omitempty"`
 }
 
 // Signal is a traffic signal head and the stop line it controls.
 type Signal struct {
 	// ID names the signal in events.
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id"`
 	// ROI is the box around the signal head: two opposite corners, top-left
 	// then bottom-right.
-	ROI []Point `yaml:"roi"`
+	ROI []Point `yaml:"roi" json:"roi"`
 	// StopLine is the stop line's two end points; crossing it left to right
 	// of A→B (as a counting line's "in") is entering the junction.
-	StopLine []Point `yaml:"stop_line"`
+	StopLine []Point `yaml:"stop_line" json:"stop_line"`
 }
 
 // Rect returns the ROI's corners. The signal must be valid.

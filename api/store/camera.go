@@ -25,6 +25,9 @@ type Camera struct {
 	Lon float64 `json:"lon"`
 	// Address is the street address.
 	Address string `json:"address,omitempty"`
+	// District is the district (quận, huyện, thành phố) the camera stands
+	// in, at most 100 bytes.
+	District string `json:"district,omitempty"`
 	// Installed is when the camera was installed or last changed (R-7.5).
 	Installed time.Time `json:"installed,omitzero"`
 	// ApprovalRef is the written approval of location and technical plan
@@ -60,6 +63,9 @@ func (c *Camera) validate(ctx context.Context, q querier) error {
 	if len(c.Address) > 500 || len(c.ApprovalRef) > 200 {
 		return fmt.Errorf("%w: camera address or approval_ref: too long", ErrInvalid)
 	}
+	if len(c.District) > maxDistrict {
+		return fmt.Errorf("%w: camera district: longer than %d bytes", ErrInvalid, maxDistrict)
+	}
 	if math.IsNaN(c.Lat) || c.Lat < -90 || c.Lat > 90 || math.IsNaN(c.Lon) || c.Lon < -180 || c.Lon > 180 {
 		return fmt.Errorf("%w: camera location %v,%v: want latitude -90..90 and longitude -180..180", ErrInvalid, c.Lat, c.Lon)
 	}
@@ -79,7 +85,10 @@ func (c *Camera) validate(ctx context.Context, q querier) error {
 	return nil
 }
 
-const cameraColumns = `id, system_id, name, lat, lon, address, installed_ms, approval_ref, first_connected_ms,
+// maxDistrict is the longest district name, in bytes.
+const maxDistrict = 100
+
+const cameraColumns = `id, system_id, name, lat, lon, address, district, installed_ms, approval_ref, first_connected_ms,
 	is_public, state_secret, purposes, secret_enc <> '', created_ms, updated_ms`
 
 func scanCamera(row scanner) (Camera, error) {
@@ -88,7 +97,7 @@ func scanCamera(row scanner) (Camera, error) {
 	var public, secret int
 	var purposes string
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.SystemID, &c.Name, &c.Lat, &c.Lon, &c.Address, &installed, &c.ApprovalRef, &connected,
+	err := row.Scan(&c.ID, &c.SystemID, &c.Name, &c.Lat, &c.Lon, &c.Address, &c.District, &installed, &c.ApprovalRef, &connected,
 		&public, &secret, &purposes, &c.HasStream, &created, &updated)
 	if err != nil {
 		return Camera{}, err
@@ -132,10 +141,10 @@ func (s *Store) CreateCamera(ctx context.Context, by audit.Actor, c Camera, secr
 		if ok, err := exists(ctx, tx, "cameras", c.ID); err != nil || ok {
 			return nil, nil, errors.Join(err, existsErr("camera", c.ID, ok))
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO cameras (id, system_id, name, lat, lon, address, installed_ms,
+		_, err := tx.ExecContext(ctx, `INSERT INTO cameras (id, system_id, name, lat, lon, address, district, installed_ms,
 			approval_ref, is_public, state_secret, purposes, secret_enc, created_ms, updated_ms)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			c.ID, c.SystemID, c.Name, c.Lat, c.Lon, c.Address, nullMS(c.Installed), c.ApprovalRef,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			c.ID, c.SystemID, c.Name, c.Lat, c.Lon, c.Address, c.District, nullMS(c.Installed), c.ApprovalRef,
 			boolInt(c.Public), boolInt(c.StateSecret), joinList(c.Purposes), sealed, msOf(c.Created), msOf(c.Updated))
 		return nil, c, err
 	})
@@ -146,8 +155,8 @@ func (s *Store) CreateCamera(ctx context.Context, by audit.Actor, c Camera, secr
 }
 
 // UpdateCamera changes a camera's registry fields: system, name, location,
-// address, installation date, approval reference, public and state-secret
-// flags, purposes. The stream secret and first-connected date stay.
+// address, district, installation date, approval reference, public and
+// state-secret flags, purposes. The stream secret and first-connected date stay.
 func (s *Store) UpdateCamera(ctx context.Context, by audit.Actor, c Camera) (Camera, error) {
 	err := s.change(ctx, "update camera", by, "camera.update", "camera:"+c.ID, func(tx *sql.Tx) (any, any, error) {
 		old, err := getCamera(ctx, tx, c.ID)
@@ -160,9 +169,9 @@ func (s *Store) UpdateCamera(ctx context.Context, by audit.Actor, c Camera) (Cam
 			return nil, nil, err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE cameras SET system_id = $1, name = $2, lat = $3, lon = $4, address = $5,
-			installed_ms = $6, approval_ref = $7, is_public = $8, state_secret = $9, purposes = $10, updated_ms = $11
-			WHERE id = $12`,
-			c.SystemID, c.Name, c.Lat, c.Lon, c.Address, nullMS(c.Installed), c.ApprovalRef,
+			district = $6, installed_ms = $7, approval_ref = $8, is_public = $9, state_secret = $10, purposes = $11,
+			updated_ms = $12 WHERE id = $13`,
+			c.SystemID, c.Name, c.Lat, c.Lon, c.Address, c.District, nullMS(c.Installed), c.ApprovalRef,
 			boolInt(c.Public), boolInt(c.StateSecret), joinList(c.Purposes), msOf(c.Updated), c.ID)
 		return old, c, err
 	})

@@ -16,6 +16,9 @@ var ErrClosed = errors.New("backend closed")
 // the regulation's 30-day minimum.
 var ErrRetentionTooShort = errors.New("retention shorter than 30 days")
 
+// ErrNotFound is returned by Store.Event for an id no stored event has.
+var ErrNotFound = errors.New("not found")
+
 // ErrBadArgument is returned for query arguments out of range or malformed.
 var ErrBadArgument = errors.New("bad argument")
 

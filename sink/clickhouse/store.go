@@ -170,33 +170,13 @@ func maxTime(a, b time.Time) time.Time {
 // Recent returns up to limit events, newest first, of camera ("" for all
 // cameras). limit must be in [1, MaxRecent].
 func (s *Store) Recent(ctx context.Context, camera string, limit int) ([]sink.Event, error) {
-	if limit < 1 || limit > MaxRecent {
-		return nil, fmt.Errorf("recent events: %w: limit %d not in [1, %d]", ErrBadArgument, limit, MaxRecent)
-	}
-	where := ""
+	f := EventFilter{Limit: limit}
 	if camera != "" {
-		where = "WHERE camera_id = " + quote(camera)
+		f.Cameras = []string{camera}
 	}
-	q := fmt.Sprintf("SELECT payload FROM events %s ORDER BY ts DESC, id DESC LIMIT %d", where, limit)
-	out, err := s.Backend.QueryJSON(ctx, q)
+	events, err := s.Events(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("recent events: %w", err)
-	}
-	var events []sink.Event
-	err = eachRow(out, func(line []byte) error {
-		var r struct{ Payload string }
-		if err := json.Unmarshal(line, &r); err != nil {
-			return err
-		}
-		var e sink.Event
-		if err := json.Unmarshal([]byte(r.Payload), &e); err != nil {
-			return err
-		}
-		events = append(events, e)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("recent events: decode: %w", err)
+		return nil, fmt.Errorf("recent %w", err)
 	}
 	return events, nil
 }

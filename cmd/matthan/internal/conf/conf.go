@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type Config struct {
 	Sinks      Sinks      `yaml:"sinks"`
 	Kafka      Kafka      `yaml:"kafka"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
+	Systems    []System   `yaml:"systems"`
 	Cameras    []Camera   `yaml:"cameras"`
 }
 
@@ -169,6 +171,19 @@ type ClickHouse struct {
 	DSN string `yaml:"dsn"`
 }
 
+// System is a camera system the engine registers, under the ICT
+// department, when the register lacks it. Once registered it is the
+// API's to change.
+type System struct {
+	// ID names the system (letters, digits, '-', '_').
+	ID string `yaml:"id"`
+	// Name is the human-readable name. Defaults to the id.
+	Name string `yaml:"name"`
+	// Tier is the system's level: 1 (the provincial IOC, the default), 2
+	// (provincial or district agencies) or 3 (communes, private cameras).
+	Tier int `yaml:"tier"`
+}
+
 // Camera is one camera the engine pulls.
 type Camera struct {
 	// ID names the camera in events, recordings and the API
@@ -176,6 +191,18 @@ type Camera struct {
 	ID string `yaml:"id"`
 	// Name is the human-readable name.
 	Name string `yaml:"name"`
+	// Lat and Lon are the WGS 84 position in degrees, District the
+	// district (quận, huyện) and Address the street address, and Purposes
+	// what the camera serves (R-4.1: security_order, traffic_safety,
+	// urban_order, rescue, forest_fire, sector_management, other). With
+	// Name and SystemID they are copied into the camera register when the
+	// engine registers the camera; a camera already registered keeps what
+	// the register has.
+	Lat      float64  `yaml:"lat"`
+	Lon      float64  `yaml:"lon"`
+	District string   `yaml:"district"`
+	Address  string   `yaml:"address"`
+	Purposes []string `yaml:"purposes"`
 	// URL is the RTSP address, possibly with credentials. It is a secret:
 	// never logged or returned by the API.
 	URL string `yaml:"url"`
@@ -405,6 +432,22 @@ func (c *Config) Validate() error {
 			bad("clickhouse.dsn", "expected clickhouse://user:password@host:9000/database")
 		}
 	}
+	systems := map[string]bool{}
+	for i, y := range c.Systems {
+		key := fmt.Sprintf("systems[%d]", i)
+		if !idPattern.MatchString(y.ID) {
+			bad(key+".id", "%q must be 1-64 letters, digits, '-' or '_'", y.ID)
+		} else if systems[y.ID] {
+			bad(key+".id", "%q is used by another system", y.ID)
+		}
+		systems[y.ID] = true
+		if len(y.Name) > 200 {
+			bad(key+".name", "longer than 200 bytes")
+		}
+		if y.Tier < 0 || y.Tier > 3 {
+			bad(key+".tier", "%d must be 1, 2 or 3 (0 = 1)", y.Tier)
+		}
+	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		key := fmt.Sprintf("cameras[%d]", i)
@@ -428,8 +471,38 @@ func (c *Config) Validate() error {
 		default:
 			bad(key+".transport", "%q must be tcp, udp or auto", cam.Transport)
 		}
+		cam.validateRegistry(key, bad)
 	}
 	return errors.Join(errs...)
+}
+
+// Purposes are the purposes a camera may serve (R-4.1), as the register
+// names them.
+var Purposes = []string{"security_order", "traffic_safety", "urban_order", "rescue", "forest_fire", "sector_management", "other"}
+
+// validateRegistry checks the fields copied into the camera register.
+func (cam Camera) validateRegistry(key string, bad func(key, format string, args ...any)) {
+	if !(cam.Lat >= -90 && cam.Lat <= 90) { // also catches NaN
+		bad(key+".lat", "%v is outside -90..90", cam.Lat)
+	}
+	if !(cam.Lon >= -180 && cam.Lon <= 180) {
+		bad(key+".lon", "%v is outside -180..180", cam.Lon)
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"name", cam.Name, 200}, {"district", cam.District, 100}, {"address", cam.Address, 500}} {
+		if len(f.v) > f.max {
+			bad(key+"."+f.name, "longer than %d bytes", f.max)
+		}
+	}
+	for j, p := range cam.Purposes {
+		if !slices.Contains(Purposes, p) {
+			bad(fmt.Sprintf("%s.purposes[%d]", key, j), "%q must be one of %s", p, strings.Join(Purposes, ", "))
+		} else if slices.Contains(cam.Purposes[:j], p) {
+			bad(fmt.Sprintf("%s.purposes[%d]", key, j), "%q is listed twice", p)
+		}
+	}
 }
 
 // RedactURL removes the user information from a URL so it can be shown.

@@ -38,6 +38,15 @@ func TestBadConfigs(t *testing.T) {
 		{"sasl without password", "kafka:\n  sasl:\n    mechanism: plain\n    username: u\n", "kafka.sasl: mechanism plain needs a username and a password"},
 		{"tls half a pair", "kafka:\n  tls:\n    enabled: true\n    cert_file: c.pem\n", "kafka.tls.cert_file"},
 		{"wrong type", "analysis:\n  fps: fast\n", "cannot unmarshal"},
+		{"latitude", "cameras:\n  - id: a\n    url: rtsp://x/\n    lat: 91\n", "cameras[0].lat: 91 is outside -90..90"},
+		{"longitude", "cameras:\n  - id: a\n    url: rtsp://x/\n    lon: -180.5\n", "cameras[0].lon: -180.5 is outside -180..180"},
+		{"latitude NaN", "cameras:\n  - id: a\n    url: rtsp://x/\n    lat: .nan\n", "cameras[0].lat: NaN is outside"},
+		{"unknown purpose", "cameras:\n  - id: a\n    url: rtsp://x/\n    purposes: [traffic_safety, spying]\n", "cameras[0].purposes[1]: \"spying\" must be one of"},
+		{"purpose twice", "cameras:\n  - id: a\n    url: rtsp://x/\n    purposes: [rescue, rescue]\n", "cameras[0].purposes[1]: \"rescue\" is listed twice"},
+		{"long district", "cameras:\n  - id: a\n    url: rtsp://x/\n    district: " + strings.Repeat("x", 101) + "\n", "cameras[0].district: longer than 100 bytes"},
+		{"system tier", "systems:\n  - id: s\n    tier: 4\n", "systems[0].tier: 4 must be 1, 2 or 3"},
+		{"system id", "systems:\n  - id: 's s'\n", "systems[0].id"},
+		{"duplicate system", "systems:\n  - id: s\n  - id: s\n", "systems[1].id: \"s\" is used by another system"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,10 +79,21 @@ recording:
   retention: 90d
 kafka:
   brokers: [k1:9092, k2:9092]
+systems:
+  - id: traffic
+    name: Hệ thống camera giao thông
+    tier: 2
 cameras:
   - id: cam-1
     url: rtsp://user:pw@10.0.0.5/stream1
     transport: auto
+    name: Ngã tư Trần Phú – 3 Tháng 2
+    system: traffic
+    lat: 11.9405
+    lon: 108.4346
+    district: Thành phố Đà Lạt
+    address: Đường Trần Phú, Phường 3
+    purposes: [traffic_safety, security_order]
 `
 	c := Default()
 	if err := c.parse([]byte(yml)); err != nil {
@@ -87,6 +107,10 @@ cameras:
 	}
 	if len(c.Kafka.Brokers) != 2 || c.Cameras[0].Transport != "auto" || c.Analysis.FPS != 2 {
 		t.Fatalf("unexpected config: %+v", c)
+	}
+	if cam := c.Cameras[0]; cam.Lat != 11.9405 || cam.Lon != 108.4346 || cam.District != "Thành phố Đà Lạt" ||
+		len(cam.Purposes) != 2 || c.Systems[0].Tier != 2 || c.Systems[0].Name != "Hệ thống camera giao thông" {
+		t.Fatalf("registry fields not parsed: %+v %+v", cam, c.Systems)
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/matthan/matthan/analyzer"
 	"github.com/matthan/matthan/analyzer/health"
-	"github.com/matthan/matthan/analyzer/scene"
 	"github.com/matthan/matthan/analyzer/track"
 	"github.com/matthan/matthan/api"
 	"github.com/matthan/matthan/api/auth"
@@ -77,7 +76,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 
-	scenes, err := loadScenes(cfg)
+	scenes, err := loadScenes(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -90,17 +89,28 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("evidence signing key: %w", err)
 	}
-	detector, err := openDetector(cfg, len(scenes) > 0)
+	// Any camera may be given a scene through the API, so the detector
+	// always reports what the tracker needs.
+	detector, err := openDetector(cfg, true)
 	if err != nil {
 		return err
 	}
 	defer detector.Close()
-	fireSmoke, err := openFireSmoke(cfg, scenes)
-	if err != nil {
-		return err
+	// The fire/smoke model is loaded at start when a scene asks for it, and
+	// later when a scene saved through the API first does.
+	rules := &ruleBuilder{
+		evidence:  &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")},
+		log:       log,
+		openModel: func() (*models.Scheduler, error) { return openFireSmoke(cfg) },
 	}
-	if fireSmoke != nil {
-		defer fireSmoke.Close()
+	defer rules.Close()
+	for _, cc := range cfg.Cameras {
+		if analyzer.HasSmokeWatch(active(scenes[cc.ID].scene)) {
+			if _, err := rules.model(); err != nil {
+				return err
+			}
+			break
+		}
 	}
 	healthMetrics, err := health.NewMetrics(reg)
 	if err != nil {
@@ -172,6 +182,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	analyzerMetrics := analyzer.NewMetrics(reg)
 	decodeMetrics := analyzer.NewDecodeMetrics(reg)
 	cameras := make([]*camera, 0, len(cfg.Cameras))
+	defer func() {
+		// After the analysis stopped (or never started): the rules and
+		// analytics the pipelines own, before the model they use.
+		for _, c := range cameras {
+			c.pipeline.Close()
+		}
+	}()
 	for _, cc := range cfg.Cameras {
 		camLog := log.With("camera", cc.ID)
 		c := &camera{conf: cc}
@@ -205,21 +222,14 @@ func (e *Engine) Run(ctx context.Context) error {
 			Metrics:         analyzerMetrics,
 			DecodeMetrics:   decodeMetrics,
 		}
-		if sc, ok := scenes[cc.ID]; ok {
-			evidence := &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")}
-			rule, err := analyzer.NewViolationRule(cc.ID, *sc, evidence, camLog.With("component", "violation"))
-			if err != nil {
-				return fmt.Errorf("camera %s: scene %s: %w", cc.ID, cc.Scene, err)
+		cameras = append(cameras, c)
+		if sc := active(scenes[cc.ID].scene); sc != nil {
+			rs, as, err := rules.build(cc.ID, sc)
+			if err == nil {
+				err = c.pipeline.SetScene(sc, rs, as)
 			}
-			c.pipeline.Scene = sc
-			c.pipeline.Rules = []analyzer.Rule{rule}
-			if analyzer.HasSmokeWatch(sc) {
-				fs, err := analyzer.NewFireSmokeAnalytic(cc.ID, *sc, fireSmoke, 0, evidence, camLog.With("component", "firesmoke"))
-				if err != nil {
-					return fmt.Errorf("camera %s: %w", cc.ID, err)
-				}
-				defer fs.Close() // after the pipeline that uses it has stopped
-				c.pipeline.Analytics = []analyzer.Analytic{fs}
+			if err != nil {
+				return fmt.Errorf("camera %s: scene: %w", cc.ID, err)
 			}
 		}
 		rec, pipe := c.recorder, c.pipeline
@@ -247,7 +257,6 @@ func (e *Engine) Run(ctx context.Context) error {
 				Metrics:      ingestMetrics,
 			}
 		}
-		cameras = append(cameras, c)
 	}
 
 	retention := &record.Retention{
@@ -311,6 +320,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		Stats:         store,
 		Live:          hub,
 		Snapshots:     snapshots(cameras),
+		Scenes:        newSceneStore(cfg.Data, scenes, cameras, rules, log.With("component", "scenes")),
 		Retention:     retention,
 		Recordings:    cfg.RecordingsDir(),
 		RetentionDays: int(cfg.Recording.Retention.D() / (24 * time.Hour)),
@@ -395,16 +405,9 @@ func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 	})
 }
 
-// openFireSmoke loads the fire/smoke model once, shared by the cameras
-// whose scene has a smoke_watch zone; nil when none has.
-func openFireSmoke(cfg conf.Config, scenes map[string]*scene.Scene) (*models.Scheduler, error) {
-	need := false
-	for _, sc := range scenes {
-		need = need || analyzer.HasSmokeWatch(sc)
-	}
-	if !need {
-		return nil, nil
-	}
+// openFireSmoke loads the fire/smoke model, shared by the cameras whose
+// scene has a smoke_watch zone.
+func openFireSmoke(cfg conf.Config) (*models.Scheduler, error) {
 	m, err := models.Zoo(cfg.Analysis.FireSmokeModel)
 	if err != nil {
 		return nil, fmt.Errorf("analysis.firesmoke_model: %w", err)
@@ -430,22 +433,6 @@ func detectorThreshold(cfg conf.Config, m models.Manifest, tracking bool) float3
 		t = min(t, track.DefaultLowScore)
 	}
 	return t
-}
-
-// loadScenes reads the scene file of every camera that has one.
-func loadScenes(cfg conf.Config) (map[string]*scene.Scene, error) {
-	scenes := make(map[string]*scene.Scene)
-	for i, cc := range cfg.Cameras {
-		if cc.Scene == "" {
-			continue
-		}
-		sc, err := scene.Load(cc.Scene)
-		if err != nil {
-			return nil, fmt.Errorf("cameras[%d].scene: %w", i, err)
-		}
-		scenes[cc.ID] = &sc
-	}
-	return scenes, nil
 }
 
 // openStore opens the analytics store (the embedded engine unless a server
