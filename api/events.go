@@ -199,6 +199,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *principal) {
 		writeError(w, http.StatusInternalServerError, "streaming is not supported")
 		return
 	}
+	filter, err := eventFilter(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	camera := r.URL.Query().Get("camera")
 	if camera != "" && !s.requireCamera(w, r, p, store.CapEvents, camera) {
 		return
@@ -241,7 +246,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *principal) {
 			if !ok {
 				return
 			}
-			if _, ok := vis[ev.CameraID]; !ok || (camera != "" && ev.CameraID != camera) {
+			if _, ok := vis[ev.CameraID]; !ok || (camera != "" && ev.CameraID != camera) || !filter.MatchesType(ev.Type) {
 				continue
 			}
 			b, err := json.Marshal(ev)

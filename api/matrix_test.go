@@ -208,7 +208,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	t.Run("live stream", func(t *testing.T) {
 		for _, u := range []string{uPoliceViewer, uForestOp, uICTAuditor} {
-			got := streamCameras(t, e, u, func() {
+			got := streamCameras(t, e, u, "", func() {
 				for _, c := range allCams {
 					e.hub.Publish(sink.NewEvent(sink.TypeAlertCrowd, c, time.Now()))
 				}
@@ -226,16 +226,38 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("live stream filtered by type", func(t *testing.T) {
+		got := streamCameras(t, e, uForestOp, "?type=alert.smoke,violation.", func() {
+			for _, typ := range []string{sink.TypeAlertCrowd, sink.TypeAlertSmoke, sink.TypeDetectionSummary, sink.TypeViolationWrongWay} {
+				for _, c := range allCams {
+					e.hub.Publish(sink.NewEvent(typ, c, time.Now()))
+				}
+			}
+		})
+		var want []string
+		for _, c := range allCams {
+			if may(uForestOp, c, 'E') {
+				want = append(want, c, c) // the smoke alert and the violation
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("stream with ?type=alert.smoke,violation. showed %v, want %v", got, want)
+		}
+	})
 }
 
-// streamCameras opens the live stream as user, runs publish once it is
+// streamCameras opens the live stream as user (with the query string
+// query, "" or "?..."), runs publish once it is
 // subscribed, and returns the cameras of the events it shows within a
 // second.
-func streamCameras(t *testing.T, e *env, user string, publish func()) []string {
+func streamCameras(t *testing.T, e *env, user, query string, publish func()) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events/stream", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/events/stream"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+e.login(user))
 	res, err := e.ts.Client().Do(req)
 	if err != nil {

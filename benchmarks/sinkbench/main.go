@@ -383,6 +383,9 @@ func storePass(ctx context.Context, db clickhouse.Backend, rec *recorder, store 
 	}
 	rec.on, rec.inserts, rec.rows, rec.lookups = record, nil, 0, 0
 	defer func() { rec.on = false }()
+	// A new Store, as at an engine's start: the old one's memory of what
+	// the tables hold went with the truncation.
+	store = &clickhouse.Store{Backend: store.Backend}
 	start := time.Now()
 	for batch := range slices.Chunk(events, sink.DefaultBatchSize) {
 		if err := store.Write(ctx, batch); err != nil {

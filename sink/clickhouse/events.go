@@ -47,6 +47,20 @@ func CheckEventType(t string) error {
 	return nil
 }
 
+// MatchesType reports whether an event of type t passes the filter's
+// Types (the live stream applies the list's filter with it).
+func (f EventFilter) MatchesType(t string) bool {
+	if len(f.Types) == 0 {
+		return true
+	}
+	for _, want := range f.Types {
+		if t == want || (strings.HasSuffix(want, ".") && strings.HasPrefix(t, want)) {
+			return true
+		}
+	}
+	return false
+}
+
 // where returns the filter's conditions as a WHERE clause ("" for none).
 func (f EventFilter) where() (string, error) {
 	var conds []string

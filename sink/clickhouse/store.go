@@ -6,7 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/matthan/matthan/sink"
@@ -35,6 +38,40 @@ type Store struct {
 	// Retention is how long events are kept (the table's TTL). Defaults to
 	// DefaultRetention; shorter than MinRetention is an error (R-11.3).
 	Retention time.Duration
+
+	// newest is, per camera, the newest event time (to the millisecond,
+	// as stored) in the events table and the ids stored at that time. An
+	// event newer than it, or at that time with another id, cannot have
+	// been stored yet, so Write looks up only the others. It is read from
+	// the table at a camera's first write and kept up to date by Write: the
+	// Store must be the only writer of its cameras' events (the engine
+	// is), else a redelivered event another writer stored could be stored
+	// twice. Deleting rows behind its back only costs look-ups.
+	mu     sync.Mutex
+	newest map[string]*newestEvents
+}
+
+// newestEvents is a camera's newest stored event time and the ids stored
+// at that time.
+type newestEvents struct {
+	ts  time.Time
+	ids map[string]bool
+}
+
+// mayHold reports whether the events table may hold an event of the camera
+// at stored time ts with id.
+func (n *newestEvents) mayHold(ts time.Time, id string) bool {
+	return ts.Before(n.ts) || (ts.Equal(n.ts) && n.ids[id])
+}
+
+// add records an event stored at ts with id.
+func (n *newestEvents) add(ts time.Time, id string) {
+	switch {
+	case ts.After(n.ts):
+		n.ts, n.ids = ts, map[string]bool{id: true}
+	case ts.Equal(n.ts):
+		n.ids[id] = true
+	}
 }
 
 var _ sink.Writer = (*Store)(nil)
@@ -62,7 +99,9 @@ func (s *Store) Name() string { return "clickhouse" }
 //
 // Delivery to the store is at-least-once, and a SummingMergeTree would add a
 // redelivered traffic.count twice, so Write skips the events whose id is
-// already stored, and repeats within the batch. It inserts events last: a
+// already stored, and repeats within the batch. Only events not newer than
+// their camera's newest stored event are looked up (see Store.newest): in a
+// live stream that is almost none, in a redelivery all of them. It inserts events last: a
 // batch that failed part-way is written again whole, and only a failure
 // between the derived tables and events can still count an event twice.
 func (s *Store) Write(ctx context.Context, events []sink.Event) error {
@@ -74,9 +113,15 @@ func (s *Store) Write(ctx context.Context, events []sink.Event) error {
 			return fmt.Errorf("write events: %w", err)
 		}
 	}
-	stored, err := s.storedIDs(ctx, events)
+	maybe, err := s.maybeStored(ctx, events)
 	if err != nil {
 		return fmt.Errorf("write %d events: %w", len(events), err)
+	}
+	stored := map[string]bool{}
+	if len(maybe) > 0 {
+		if stored, err = s.storedIDs(ctx, maybe); err != nil {
+			return fmt.Errorf("write %d events: %w", len(events), err)
+		}
 	}
 	var t tables
 	for _, e := range events {
@@ -103,7 +148,94 @@ func (s *Store) Write(ctx context.Context, events []sink.Event) error {
 			return fmt.Errorf("write %d events: %w", len(events), err)
 		}
 	}
+	s.raiseNewest(events)
 	return nil
+}
+
+// storedTime is an event time as the events table keeps it: DateTime64(3),
+// written by tsLayout, which truncates to the millisecond.
+func storedTime(ts time.Time) time.Time { return ts.UTC().Truncate(time.Millisecond) }
+
+// maybeStored returns the events that may already be in the events table:
+// those not newer than their camera's newest stored event. Cameras seen
+// for the first time are asked for their newest event first.
+func (s *Store) maybeStored(ctx context.Context, events []sink.Event) ([]sink.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.newest == nil {
+		s.newest = map[string]*newestEvents{}
+	}
+	var unknown []string
+	for _, e := range events {
+		if _, ok := s.newest[e.CameraID]; !ok && !slices.Contains(unknown, e.CameraID) {
+			unknown = append(unknown, e.CameraID)
+		}
+	}
+	if len(unknown) > 0 {
+		if err := s.loadNewest(ctx, unknown); err != nil {
+			return nil, err
+		}
+	}
+	var maybe []sink.Event
+	for _, e := range events {
+		if s.newest[e.CameraID].mayHold(storedTime(e.TS), canonicalID(e.ID)) {
+			maybe = append(maybe, e)
+		}
+	}
+	return maybe, nil
+}
+
+// loadNewest reads the newest stored event time of each camera and the
+// ids stored at that time; a camera without events gets the zero time.
+// s.mu is held.
+func (s *Store) loadNewest(ctx context.Context, cameras []string) error {
+	quoted := make([]string, len(cameras))
+	loaded := make(map[string]*newestEvents, len(cameras))
+	for i, c := range cameras {
+		quoted[i] = quote(c)
+		loaded[c] = &newestEvents{ids: map[string]bool{}}
+	}
+	in := strings.Join(quoted, ",")
+	out, err := s.Backend.QueryJSON(ctx, "SELECT camera_id, formatDateTime(ts, '%Y-%m-%d %H:%i:%S.%f', 'UTC') AS ts, toString(id) AS id "+
+		"FROM events WHERE camera_id IN ("+in+") AND (camera_id, ts) IN "+
+		"(SELECT camera_id, max(ts) FROM events WHERE camera_id IN ("+in+") GROUP BY camera_id)")
+	if err != nil {
+		return fmt.Errorf("look up newest events: %w", err)
+	}
+	err = eachRow(out, func(line []byte) error {
+		var r struct {
+			CameraID string `json:"camera_id"`
+			TS       string `json:"ts"`
+			ID       string `json:"id"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		ts, err := time.Parse("2006-01-02 15:04:05.000000", r.TS)
+		if err != nil {
+			return err
+		}
+		n, ok := loaded[r.CameraID]
+		if !ok {
+			return fmt.Errorf("row of camera %q, not asked for", r.CameraID)
+		}
+		n.add(ts, r.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up newest events: decode: %w", err)
+	}
+	maps.Copy(s.newest, loaded)
+	return nil
+}
+
+// raiseNewest records that events are stored.
+func (s *Store) raiseNewest(events []sink.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range events {
+		s.newest[e.CameraID].add(storedTime(e.TS), canonicalID(e.ID))
+	}
 }
 
 // storedIDs returns which of the events' ids the events table holds. It
