@@ -15,8 +15,9 @@ import (
 // may do with it, and the engine's live status when it runs the camera.
 type cameraView struct {
 	store.Camera
-	// System names the camera's system and its tier, which users outside
-	// the managing agency cannot list otherwise.
+	// System names the camera's system, its tier and its agencies, which
+	// users outside the managing agency cannot list otherwise (the console
+	// tells from them whether an export shares data outside, R-18.3).
 	System       *systemRef         `json:"system,omitempty"`
 	Capabilities []store.Capability `json:"capabilities"`
 	Status       *CameraStatus      `json:"status,omitempty"`
@@ -24,8 +25,10 @@ type cameraView struct {
 
 // systemRef is what a camera's view tells of its system.
 type systemRef struct {
-	Name string     `json:"name"`
-	Tier store.Tier `json:"tier"`
+	Name           string     `json:"name"`
+	Tier           store.Tier `json:"tier"`
+	ManagingAgency string     `json:"managing_agency"`
+	OperatingUnit  string     `json:"operating_unit,omitempty"`
 }
 
 // systemRefs returns the name and tier of every system by id.
@@ -36,7 +39,7 @@ func (s *Server) systemRefs(r *http.Request) (map[string]systemRef, error) {
 	}
 	out := make(map[string]systemRef, len(systems))
 	for _, y := range systems {
-		out[y.ID] = systemRef{Name: y.Name, Tier: y.Tier}
+		out[y.ID] = systemRef{Name: y.Name, Tier: y.Tier, ManagingAgency: y.ManagingAgency, OperatingUnit: y.OperatingUnit}
 	}
 	return out, nil
 }

@@ -164,45 +164,79 @@ func TestQuickPieces(t *testing.T) {
 
 	t.Run("peer", func(t *testing.T) {
 		const seconds = 2
-		one := []string{clips[1]} // residential street: parked cars in every frame
-		par, ours, err := runOffline(ctx, one, cfg.FPS, seconds, sched, true)
+		// Residential street (parked cars in every frame) and the garden fire:
+		// two clips, so that the clips-as-cameras run has two cameras.
+		two := clips[1:3]
+		par, ours, err := runOffline(ctx, two, cfg.FPS, seconds, sched, decodeInfer)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seq, oursSeq, err := runOffline(ctx, one, cfg.FPS, seconds, sched, false)
+		seq, oursSeq, err := runOffline(ctx, two, cfg.FPS, seconds, sched, oneLoop)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if par.Frames == 0 || par.Frames != seq.Frames || par.Detections != seq.Detections {
+		if par.Frames == 0 || par.Frames != seq.Frames || par.Detections != seq.Detections || par.Decoded != seq.Decoded {
 			t.Fatalf("decode ∥ infer and one loop differ: %+v vs %+v", par, seq)
 		}
-		if a := agree(ours, oursSeq); a.BoxF1 != 1 || a.OnlyOurs+a.OnlyBaseline != 0 {
-			t.Fatalf("decode ∥ infer and one loop found different boxes: %+v", a)
+		if n := differing(ours, oursSeq); n != 0 {
+			t.Fatalf("decode ∥ infer and one loop found different detections on %d frames", n)
+		}
+		cams, oursCams, err := runOffline(ctx, two, cfg.FPS, seconds, sched, clipsAsCameras)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cams.Frames != par.Frames || cams.Decoded != par.Decoded || cams.Detections != par.Detections || cams.CPUSeconds <= 0 {
+			t.Fatalf("clips as cameras and one clip at a time differ: %+v vs %+v", cams, par)
+		}
+		if n := differing(ours, oursCams); n != 0 {
+			t.Fatalf("clips as cameras changed the detections of %d frames: %+v", n, agree(ours, oursCams))
 		}
 		if _, err := os.Stat(cfg.Python); err != nil {
 			t.Skipf("peer baseline not installed (%v): run deploy/bench-deps.sh", err)
 		}
-		base, err := runBaseline(ctx, cfg, m, sched.Threshold(), one, ours)
-		if err != nil {
-			t.Fatal(err)
+		peer := &PeerResult{Clips: two, FPS: cfg.FPS, MaxSeconds: seconds, Threads: 1, Workers: workers, Rounds: 1,
+			Cameras: cams, Ours: par, OursSequential: seq}
+		baseFrames := make(map[string]map[frameKey]frameDets)
+		for _, threads := range []int{1, 0} {
+			base, err := runBaseline(ctx, cfg, m, sched.Threshold(), threads, two, ours)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, side := range []struct {
+				name  string
+				found map[frameKey]frameDets
+			}{{"decode ∥ infer", ours}, {"clips as cameras", oursCams}} {
+				a := agree(side.found, base.frames)
+				t.Logf("%s vs %s: %+v", side.name, base.result.Name, a)
+				if a.Frames != par.Frames || a.OnlyOurs != 0 || a.OnlyBaseline != 0 {
+					t.Errorf("%s sampled other frames than ours (%s): %+v", base.result.Name, side.name, a)
+				}
+				if a.BoxF1 < 0.8 {
+					t.Errorf("box F1 of %s with %s %.3f < 0.8: the two paths do not detect the same objects", side.name, base.result.Name, a.BoxF1)
+				}
+			}
+			baseFrames[base.result.Name] = base.frames
+			if threads == 0 {
+				peer.BaselineDefault = base.result
+			} else {
+				peer.Baseline, peer.Versions = base.result, base.versions
+				peer.Agreement = agree(ours, base.frames)
+			}
 		}
-		a := agree(ours, base.frames)
-		t.Logf("agreement with the baseline: %+v", a)
-		if a.Frames != par.Frames || a.OnlyOurs != 0 || a.OnlyBaseline != 0 {
-			t.Errorf("the baseline sampled other frames than ours: %+v", a)
-		}
-		if a.BoxF1 < 0.8 {
-			t.Errorf("box F1 with the baseline %.3f < 0.8: the two paths do not detect the same objects", a.BoxF1)
-		}
-		rep.Peer = &PeerResult{Clips: one, FPS: cfg.FPS, MaxSeconds: seconds, Threads: 1, Rounds: 1,
-			Ours: par, OursSequential: seq, Baseline: base.result, Versions: base.versions, Agreement: a}
+		peer.BestBaseline = peer.best().Name
+		peer.CamerasAgreement = agree(oursCams, baseFrames[peer.BestBaseline])
+		rep.Peer = peer
 	})
 
 	t.Run("report", func(t *testing.T) {
 		rep.Ratios = ratios(rep)
 		var buf bytes.Buffer
 		rep.WriteTable(&buf)
-		for _, want := range []string{"(a) inference", "(b) decode", "(c) full path", "targets"} {
+		want := []string{"(a) inference", "(b) decode", "(c) full path", "targets"}
+		if rep.Peer != nil {
+			want = append(want, "(d) ", "clips as cameras", "ORT default threads", "best Python baseline")
+		}
+		for _, want := range want {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("table lacks %q:\n%s", want, buf.String())
 			}

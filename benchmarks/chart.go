@@ -72,7 +72,7 @@ func (r *Report) sections() []chartSection {
 	s = append(s, live)
 	if p := r.Peer; p != nil {
 		peer := chartSection{title: fmt.Sprintf("(d) same files at %g fps, frames/s: ours vs Python peer baseline", p.FPS)}
-		for _, o := range []OfflineResult{p.Ours, p.OursSequential, p.Baseline} {
+		for _, o := range []OfflineResult{p.Cameras, p.Ours, p.OursSequential, p.Baseline, p.BaselineDefault} {
 			peer.bars = append(peer.bars, chartBar{o.Name, o.FramesPerSec, fmt.Sprintf("%.1f", o.FramesPerSec)})
 		}
 		s = append(s, peer)

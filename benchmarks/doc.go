@@ -20,13 +20,16 @@
 //     frames analysed per second, process CPU seconds per analysed frame,
 //     p50/p99 latency from capture to detections, and drops;
 //   - the same footage through our components offline (files decoded as fast
-//     as possible, sampled at the same rate) and through the Python peer
-//     baseline (baseline/peer_baseline.py: OpenCV + ONNX Runtime from PyPI),
-//     run as a subprocess, with the agreement of their detections on the same
-//     frames.
+//     as possible, sampled at the same rate): all clips at once as cameras
+//     sharing the scheduler, as the engine runs, and one clip at a time; and
+//     through the Python peer baseline (baseline/peer_baseline.py: OpenCV +
+//     ONNX Runtime from PyPI), run as a subprocess with 1 intra-op thread and
+//     with ONNX Runtime's default threading, with the agreement of the
+//     detections on the same frames.
 //
 // From these it computes the ratios the project targets (full path ÷ raw
-// inference, ours ÷ baseline, allocations per frame) and writes a table, a
-// JSON report and a PNG chart. Numbers are what was measured; a missed target
-// is reported as missed, with the reason where the run shows one.
+// inference, ours as cameras ÷ the faster baseline, allocations per frame)
+// and writes a table, a JSON report and a PNG chart. Numbers are what was
+// measured; a missed target is reported as missed, with the reason where the
+// run shows one.
 package benchmarks

@@ -112,13 +112,14 @@ case "$LISTEN" in :*) api="127.0.0.1$LISTEN" ;; *) api="$LISTEN" ;; esac
 cat <<INFO
 
 matthan demo
+  console     http://$api/console/   user admin, password in $password_file (Chromium, Firefox; no internet needed)
   sign in     curl -s -X POST http://$api/api/v1/login -H 'Content-Type: application/json' \\
                 -d '{"username":"admin","password":"'\$(cat $password_file)'"}'   (then: -H "Authorization: Bearer TOKEN")
-  cameras     http://$api/api/v1/cameras
+  API         http://$api/api/v1/cameras   (spec: http://$api/api/v1/openapi.yaml)
   events      http://$api/api/v1/events   (live: curl -N http://$api/api/v1/events/stream)
   metrics     http://$api/metrics
   data        $DATA
-  cameras     $config (from deploy/demo.yaml)
+  config      $config (from deploy/demo.yaml)
   camsim log  $camsim_log
 INFO
 if [ "$KAFKA" = 1 ]; then

@@ -20,7 +20,10 @@ CHDB_LIB="$MATTHAN_CHDB_LIB"
 LIBS_MANIFEST="$REPO/deploy/libs.sha256"
 KAFKA_POM="$REPO/deploy/kafka/pom.xml"
 KAFKA_LIBS="$DEPS/kafka/libs"
-APT_PACKAGES=(libopencv-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev ffmpeg kcat pkg-config python3-venv)
+APT_PACKAGES=(libopencv-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev ffmpeg kcat pkg-config python3-venv chromium chromium-l10n)
+# The console's browser tests: playwright-core (pinned in its package-lock.json) drives Debian's chromium
+# (chromium-l10n: its Vietnamese date inputs).
+E2E_DIR="$REPO/api/console/e2e"
 
 summary=()
 die() { echo "deps: $*" >&2; exit 1; }
@@ -116,6 +119,24 @@ lib_ok "$ORT_LIB" || npm_lib "$ORT_PACKAGE" "$ORT_MEMBER" "$ORT_LIB"
 ok "onnxruntime ${ORT_PACKAGE#*@} ($(short "$ORT_LIB"))"
 lib_ok "$CHDB_LIB" || npm_lib "$CHDB_PACKAGE" "$CHDB_MEMBER" "$CHDB_LIB"
 ok "chdb ${CHDB_PACKAGE##*@} ($(short "$CHDB_LIB"))"
+
+# --- the console's browser tests: playwright-core from the npm registry -----------------------------
+# npm ci installs exactly what api/console/e2e/package-lock.json pins; a stamp in node_modules remembers
+# which lock file it installed, so that a second run does nothing.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+command -v node >/dev/null || die "node is missing (the npm package should bring it): install nodejs 20 or newer"
+[ "$(node_major)" -ge 20 ] ||
+  die "node $(node --version) is too old for the console's browser tests (playwright-core and node --test need 20 or newer): install nodejs 20+ (for example from https://deb.nodesource.com) and retry"
+e2e_lock_sum="$(sha256sum "$E2E_DIR/package-lock.json" | cut -c1-64)"
+e2e_stamp="$E2E_DIR/node_modules/.matthan-lock.sha256"
+if [ ! -f "$e2e_stamp" ] || [ "$(cat "$e2e_stamp")" != "$e2e_lock_sum" ] || [ ! -f "$E2E_DIR/node_modules/playwright-core/package.json" ]; then
+  echo "deps: installing playwright-core for the browser tests (npm ci in $(short "$E2E_DIR"))" >&2
+  (cd "$E2E_DIR" && npm ci --silent --no-audit --no-fund >/dev/null) ||
+    die "npm ci in $(short "$E2E_DIR") failed: check that the npm registry answers (npm config get registry)"
+  echo "$e2e_lock_sum" >"$e2e_stamp"
+fi
+playwright_version="$(node -p 'require(process.argv[1]).version' "$E2E_DIR/node_modules/playwright-core/package.json")"
+ok "playwright-core $playwright_version ($(short "$E2E_DIR")/node_modules), chromium $(dpkg-query -W -f='${Version}' chromium)"
 
 # --- Kafka broker jars from Maven Central ----------------------------------------------------------
 pom_sum="$(sha256sum "$KAFKA_POM" | cut -c1-64)"

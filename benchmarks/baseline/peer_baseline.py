@@ -11,6 +11,7 @@ as a subprocess and reads the JSON it prints on standard output:
   {"frames": sampled frames analysed, "decoded": frames decoded,
    "seconds": wall time of the loop, "fps": frames / seconds,
    "cpu_seconds": process CPU time of the loop,
+   "threads": --threads (0: ONNX Runtime's default), "cpus": os.cpu_count(),
    "clips": [{"clip": name, "decoded": n, "sampled": [{"i": display index,
               "d": [[class, score, x1, y1, x2, y2], ...]}]}]}
 
@@ -19,6 +20,11 @@ packet times for some B-frame streams (out of order, and the first frame late),
 so a time-based sampler would not see the frames the container dates.
 
 Model loading and one warm-up inference happen before the clock starts.
+
+Threads: --threads N (N >= 1) sets N intra-op threads and one inter-op thread;
+--threads 0 leaves ONNX Runtime's session options at their defaults, as a
+script that does not think about threads would: intra-op threads = the
+physical cores, and the inter-op pool unused (sequential execution mode).
 """
 
 import argparse
@@ -38,7 +44,10 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="YOLOX ONNX file")
     p.add_argument("--size", type=int, default=416, help="square model input size")
-    p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    p.add_argument("--threads", type=int, default=1,
+                   help="ONNX Runtime intra-op threads, with one inter-op thread; 0: ONNX Runtime's default "
+                        "session options untouched (intra-op threads = physical cores; inter-op threads "
+                        "are unused in the default sequential execution mode)")
     p.add_argument("--fps", type=float, default=5.0, help="frames analysed per second of video")
     p.add_argument("--threshold", type=float, default=0.3, help="minimum objectness x class score")
     p.add_argument("--nms", type=float, default=0.45, help="IoU above which a same-class box is suppressed")
@@ -128,8 +137,9 @@ def main():
     args = parse_args()
     keep_ids = np.array([int(x) for x in args.keep.split(",") if x != ""]) if args.keep else None
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = args.threads
-    opts.inter_op_num_threads = 1
+    if args.threads > 0:
+        opts.intra_op_num_threads = args.threads
+        opts.inter_op_num_threads = 1
     session = ort.InferenceSession(args.model, sess_options=opts, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     grids, strides = make_grids(args.size)
@@ -180,7 +190,8 @@ def main():
     cpu = time.process_time() - cpu0
     json.dump({
         "frames": frames, "decoded": decoded, "seconds": seconds,
-        "fps": frames / seconds if seconds > 0 else 0, "cpu_seconds": cpu, "threads": args.threads,
+        "fps": frames / seconds if seconds > 0 else 0, "cpu_seconds": cpu,
+        "threads": args.threads, "cpus": os.cpu_count(),
         "versions": {"python": sys.version.split()[0], "opencv": cv2.__version__,
                      "onnxruntime": ort.__version__, "numpy": np.__version__},
         "clips": results,

@@ -55,6 +55,7 @@ function homePath() {
 
 // render draws the page of the current URL.
 async function render() {
+  shown = location.pathname + location.search;
   if (cleanup) {
     try {
       cleanup();
@@ -223,6 +224,10 @@ api.setUnauthorizedHandler(() => {
 });
 setRenderer(render);
 onLangChange(() => render());
-addEventListener('popstate', () => render());
+// A change of the hash only (the skip link to #main) is no navigation.
+let shown = '';
+addEventListener('popstate', () => {
+  if (location.pathname + location.search !== shown) render();
+});
 document.documentElement.lang = lang();
 render();

@@ -11,7 +11,7 @@ import * as api from './api.js';
 import { h, s, replace } from './dom.js';
 import { addMessages, t, has, fmtDateTime, fmtNumber, fmtPercent } from './i18n.js';
 import { link } from './router.js';
-import { canReview, hasCap } from './session.js';
+import { canReview, hasCap, isICT, session } from './session.js';
 import { badge, button, dialog, field, notify } from './ui.js';
 import { exportEvidence } from './evidence.js';
 
@@ -324,7 +324,7 @@ export function eventView(detail, { onChanged, camera, level = 2 } = {}) {
     if (hasCap(cam, 'export')) {
       items.push(button(t('ev.export'), () => {
         const w = clipWindow(detail);
-        exportEvidence({ camera: ev.camera_id, from: w.from, to: w.to, purpose: defaultPurpose(ev.type) });
+        exportEvidence({ camera: ev.camera_id, from: w.from, to: w.to, purpose: defaultPurpose(ev.type), outside: sharedOutside(cam) });
       }));
     }
     replace(actions, items);
@@ -397,6 +397,17 @@ function snapshotAlt(ev, cameraName) {
 
 // snapshotFigure is the event's snapshot with the scene's rule and the
 // object drawn over it.
+// sharedOutside reports whether exporting from the camera shares its data
+// outside the managing agency, as the server counts it (R-18.3): a user of
+// another agency than the system's managing agency or operating unit, but
+// the ICT department's administrator.
+function sharedOutside(cam) {
+  const sys = cam && cam.system;
+  const agency = session()?.agency?.id;
+  if (!sys || !agency || isICT()) return false;
+  return agency !== sys.managing_agency && agency !== sys.operating_unit;
+}
+
 function snapshotFigure(detail, cameraName) {
   const ev = detail.event;
   const body = h('div', { class: 'ev-figure-body' });
@@ -407,8 +418,11 @@ function snapshotFigure(detail, cameraName) {
   }
   const img = h('img', { src: api.url(`/events/${enc(ev.id)}/snapshot.jpg`), alt: snapshotAlt(ev, cameraName()),
     'data-testid': 'event-snapshot', decoding: 'async' });
-  const picture = h('div', { class: 'picture' }, img);
-  const toggle = h('input', { type: 'checkbox', checked: true, onchange: () => picture.classList.toggle('ev-no-overlay', !toggle.checked) });
+  // The engine draws the rule and the object into evidence snapshots
+  // itself: the console's drawing (from the camera's current scene) is
+  // offered on top, off at first.
+  const picture = h('div', { class: 'picture ev-no-overlay' }, img);
+  const toggle = h('input', { type: 'checkbox', checked: false, onchange: () => picture.classList.toggle('ev-no-overlay', !toggle.checked) });
   img.addEventListener('error', () => replace(body, h('p', { class: 'notice warn ev-missing', role: 'status' }, t('ev.snapshot.failed'))));
   replace(body, picture, h('label', { class: 'ev-check' }, toggle, t('ev.overlay')));
   drawOverlay(picture, ev);

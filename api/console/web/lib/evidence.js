@@ -138,14 +138,14 @@ const invalid = (message) => Object.assign(new Error(message), { status: 400 });
 // exportEvidence asks for an export of camera's recording over from..to
 // (editable), makes it and shows the signed package. purpose preselects a
 // purpose. It resolves with the API's answer, or null when cancelled.
-export async function exportEvidence({ camera, from, to, purpose = '' }) {
+export async function exportEvidence({ camera, from, to, purpose = '', outside: sharedOutside = false }) {
   const purposeSel = select([['', t('evidence.choosePurpose')], ...PURPOSES.map((p) => [p, t(`purpose.${p}`)])], purpose,
     { name: 'purpose', required: true });
   const purposeText = h('input', { name: 'purpose_text', maxlength: 1024, autocomplete: 'off' });
   const requester = h('input', { name: 'requester', required: true, maxlength: 1024, autocomplete: 'off' });
   const fromIn = h('input', { type: 'datetime-local', name: 'from', step: 1, required: true, value: toLocalInput(from) });
   const toIn = h('input', { type: 'datetime-local', name: 'to', step: 1, required: true, value: toLocalInput(to) });
-  const outside = h('input', { type: 'checkbox', name: 'outside_agency' });
+  const outside = h('input', { type: 'checkbox', name: 'outside_agency', checked: sharedOutside });
   const approval = h('input', { name: 'approval_ref', maxlength: 1024, autocomplete: 'off', disabled: true });
   const approvalField = h('div', { class: 'ev-span', hidden: true }, field(t('evidence.approval'), approval, t('evidence.approvalHint')));
 
@@ -155,6 +155,7 @@ export async function exportEvidence({ camera, from, to, purpose = '' }) {
     approval.disabled = !outside.checked;
     approvalField.hidden = !outside.checked;
   };
+  syncRequired();
   purposeSel.addEventListener('change', syncRequired);
   outside.addEventListener('change', () => {
     syncRequired();

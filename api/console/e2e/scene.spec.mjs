@@ -1,0 +1,64 @@
+// The scene editor: an administrator draws a counting line on the camera's
+// latest picture with two clicks, saves it through the API, and finds it
+// again after a reload.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Api, cameras, checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, signIn, users } from './lib.mjs';
+
+// Where the new line goes, as fractions of the picture (x right, y down).
+const A = [0.18, 0.82];
+const B = [0.46, 0.9];
+
+describe('scene editor', () => {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('draws a counting line and saves it', async () => {
+    const api = await Api.login(users.admin);
+    const before = await api.get(`/cameras/${cameras.count}/scene`);
+    const page = await openPage(browser);
+    await signIn(page, users.admin);
+    // From the camera page, as an administrator would.
+    await goto(page, `/cameras/${cameras.count}`);
+    await page.getByRole('link', { name: 'Sửa cảnh' }).click();
+    await page.waitForURL(new RegExp(`/console/cameras/${cameras.count}/scene$`));
+    const canvas = page.getByTestId('scene-canvas');
+    await canvas.waitFor();
+    await imageLoaded(page.locator('.scene-picture img'));
+    const items = page.getByTestId('scene-item');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="scene-item"]').length >= n,
+      (before.lines || []).length);
+    const count = await items.count();
+
+    await page.getByRole('button', { name: 'Vẽ đường đếm' }).click();
+    const box = await canvas.boundingBox();
+    await page.mouse.click(box.x + A[0] * box.width, box.y + A[1] * box.height);
+    await page.mouse.click(box.x + B[0] * box.width, box.y + B[1] * box.height);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="scene-item"]').length === n + 1, count);
+    await checkA11y(page);
+    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await page.locator('.scene-save-state').getByText('Đã lưu cảnh').waitFor();
+    await shot(page, 'scene-editor');
+
+    // The server has the new line where it was drawn.
+    const after = await api.get(`/cameras/${cameras.count}/scene`);
+    assert.equal((after.lines || []).length, (before.lines || []).length + 1);
+    const known = new Set((before.lines || []).map((l) => l.id));
+    const added = after.lines.find((l) => !known.has(l.id));
+    assert.ok(added, 'no new line in the saved scene');
+    const near = (p, q) => Math.abs(p[0] - q[0]) < 0.02 && Math.abs(p[1] - q[1]) < 0.02;
+    assert.ok(near(added.points[0], A) && near(added.points[1], B), `the line was saved at ${JSON.stringify(added.points)}`);
+
+    // And the editor shows it after a reload.
+    await page.reload();
+    await page.locator(`[data-testid="scene-item"][data-id="${added.id}"]`).waitFor();
+    checkPage(page);
+    await page.context().close();
+  });
+});
