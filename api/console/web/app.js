@@ -161,6 +161,15 @@ function renderLogin() {
     replace(errorSlot);
     try {
       const s = await api.post('/login', { username: user.value.trim(), password: pass.value });
+      // The session cookie is Secure: a browser drops it on plain HTTP but
+      // for localhost. Say so rather than coming back to this form.
+      try {
+        await api.get('/me');
+      } catch (err) {
+        if (err.status !== 401) throw err;
+        replace(errorSlot, h('div', { class: 'error-box', role: 'alert' }, t('login.cookieRefused')));
+        return;
+      }
       api.setCSRF(s.csrf_token);
       setSession(s);
       if (location.pathname.replace(/\/+$/, '') === BASE) history.replaceState(null, '', BASE + homePath());
