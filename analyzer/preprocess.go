@@ -168,21 +168,30 @@ func (p *Preprocessor) pad() {
 // tensor at (fit.X, fit.Y), converting each byte through the tables.
 func (p *Preprocessor) fill(pix []byte, fit models.Fit) {
 	plane := p.spec.Width * p.spec.Height
-	c0 := p.buf[:plane]
-	c1 := p.buf[plane : 2*plane]
-	c2 := p.buf[2*plane : 3*plane]
-	l0, l1, l2 := &p.lut[0], &p.lut[1], &p.lut[2]
-	s0, s1, s2 := p.src[0], p.src[1], p.src[2]
-	row := 3 * fit.Width
+	// dst[k] and lut[k] are the tensor plane and table of the model channel
+	// fed by byte k (0 B, 1 G, 2 R) of a pixel.
+	var dst [3][]float32
+	var lut [3]*[256]float32
+	for c := range 3 {
+		k := p.src[c]
+		dst[k] = p.buf[c*plane : (c+1)*plane]
+		lut[k] = &p.lut[c]
+	}
+	lb, lg, lr := lut[0], lut[1], lut[2]
+	w := fit.Width
+	row := 3 * w
 	for y := range fit.Height {
 		in := pix[y*row : (y+1)*row]
 		o := (fit.Y+y)*p.spec.Width + fit.X
-		d0, d1, d2 := c0[o:o+fit.Width], c1[o:o+fit.Width], c2[o:o+fit.Width]
-		for x := range fit.Width {
-			px := in[3*x : 3*x+3]
-			d0[x] = l0[px[s0]]
-			d1[x] = l1[px[s1]]
-			d2[x] = l2[px[s2]]
+		db, dg, dr := dst[0][o:o+w], dst[1][o:o+w], dst[2][o:o+w]
+		// Equal lengths let the compiler drop the bounds checks of dg and dr.
+		dg, dr = dg[:len(db)], dr[:len(db)]
+		in = in[:3*len(db)]
+		for x := range db {
+			px := in[3*x : 3*x+3 : 3*x+3]
+			db[x] = lb[px[0]]
+			dg[x] = lg[px[1]]
+			dr[x] = lr[px[2]]
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -158,7 +159,18 @@ func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.D
 	}
 	var out []LiveResult
 	for _, s := range runs {
-		r, err := runLive(ctx, cams.urls, s.cameras, s.fps, cfg.Window, cfg.Quick, det)
+		// The run's goroutines (sources, pipelines) carry a profiler label,
+		// so that a CPU profile (matthan bench -cpuprofile) can focus on one
+		// run: go tool pprof -tagfocus run=saturated.
+		label := fmt.Sprintf("%dcams@%gfps", s.cameras, s.fps)
+		if s.fps == 0 {
+			label = "saturated"
+		}
+		var r LiveResult
+		var err error
+		pprof.Do(ctx, pprof.Labels("run", label), func(ctx context.Context) {
+			r, err = runLive(ctx, cams.urls, s.cameras, s.fps, cfg.Window, cfg.Quick, det)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,7 @@ func benchMain(args []string) error {
 	fs.DurationVar(&cfg.Window, "window", 0, "measured time of each full-path run (0: 30s, or 4s with -quick)")
 	inProcess := fs.Bool("camsim-in-process", false, "run the camera simulator in this process (its CPU then counts in the full path)")
 	verbose := fs.Bool("v", false, "log progress")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process over all the runs to `file` (go tool pprof; the camera simulator is another process unless -camsim-in-process)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +70,17 @@ func benchMain(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	if _, err := benchmarks.Run(ctx, cfg); err != nil {
 		return err
