@@ -114,10 +114,12 @@ export async function submitSignIn(page, user) {
 export const nav = (page) => page.getByRole('navigation', { name: /^(Điều hướng chính|Main navigation)$/ });
 
 // shot writes a 1920×1080 screenshot into the screenshots folder, after
-// waiting for pictures on the page to finish loading.
+// waiting for pictures on the page to finish loading. JPEG keeps the
+// pictures committed for the docs small (camera frames compress badly as
+// PNG).
 export async function shot(page, name) {
   await waitForImages(page);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.jpg`), type: 'jpeg', quality: 80 });
 }
 
 // waitForImages waits until every <img> in main that has a source has
