@@ -12,7 +12,6 @@ import (
 	"github.com/matthan/matthan/analyzer"
 	"github.com/matthan/matthan/deploy/testenv"
 	"github.com/matthan/matthan/ingest"
-	"github.com/matthan/matthan/ingest/camsim"
 	"github.com/matthan/matthan/sink"
 )
 
@@ -45,16 +44,9 @@ func BenchmarkPipelineDecodeModes(b *testing.B) {
 	for i, c := range benchDecodeClips {
 		files[i] = testenv.Clip(b, c)
 	}
-	sim := &camsim.Server{Listen: "127.0.0.1:0", Files: files}
-	ctx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan error, 1)
-	go func() { simDone <- sim.Run(ctx) }()
-	defer func() { stopSim(); <-simDone }()
-	select {
-	case <-sim.Ready():
-	case err := <-simDone:
-		b.Fatal(err)
-	}
+	ctx := context.Background()
+	sim, stopSim := serveClips(ctx, b, files...)
+	defer stopSim()
 
 	for _, fps := range []float64{5, 0.2} {
 		b.Run(fmt.Sprintf("fps=%g", fps), func(b *testing.B) {

@@ -29,6 +29,29 @@ type camera struct {
 	analysed []analyzer.Analysis
 }
 
+// serveClips streams files with the camera simulator over loopback RTSP
+// until stop is called; stop reports the simulator's error. Call stop
+// (deferred) before the test's goroutine-leak check runs.
+func serveClips(ctx context.Context, tb testing.TB, files ...string) (sim *camsim.Server, stop func()) {
+	tb.Helper()
+	sim = &camsim.Server{Listen: "127.0.0.1:0", Files: files}
+	simCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sim.Run(simCtx) }()
+	select {
+	case <-sim.Ready():
+	case err := <-done:
+		cancel()
+		tb.Fatal(err)
+	}
+	return sim, func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Error(err)
+		}
+	}
+}
+
 func newCamera(id string, fps float64, det analyzer.Detector) *camera {
 	c := &camera{keys: map[int64]bool{}}
 	c.p = &analyzer.Pipeline{
@@ -144,21 +167,8 @@ func TestPipelineDecodeModes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sim := &camsim.Server{Listen: "127.0.0.1:0", Files: []string{testenv.Clip(t, intersectionClip), testenv.Clip(t, overheadClip)}}
-	simCtx, stopSim := context.WithCancel(ctx)
-	simDone := make(chan error, 1)
-	go func() { simDone <- sim.Run(simCtx) }()
-	defer func() {
-		stopSim()
-		if err := <-simDone; err != nil {
-			t.Error(err)
-		}
-	}()
-	select {
-	case <-sim.Ready():
-	case err := <-simDone:
-		t.Fatal(err)
-	}
+	sim, stopSim := serveClips(ctx, t, testenv.Clip(t, intersectionClip), testenv.Clip(t, overheadClip))
+	defer stopSim()
 	urls := sim.URLs()
 	intersection, road := urls[0], urls[1]
 

@@ -14,7 +14,6 @@ import (
 	"github.com/matthan/matthan/analyzer/track"
 	"github.com/matthan/matthan/deploy/testenv"
 	"github.com/matthan/matthan/ingest"
-	"github.com/matthan/matthan/ingest/camsim"
 	"github.com/matthan/matthan/ingest/decode"
 	"github.com/matthan/matthan/sink"
 )
@@ -83,21 +82,8 @@ func TestPipelineSetScene(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	sim := &camsim.Server{Listen: "127.0.0.1:0", Files: []string{testenv.Clip(t, overheadClip)}}
-	simCtx, stopSim := context.WithCancel(ctx)
-	simDone := make(chan error, 1)
-	go func() { simDone <- sim.Run(simCtx) }()
-	defer func() {
-		stopSim()
-		if err := <-simDone; err != nil {
-			t.Error(err)
-		}
-	}()
-	select {
-	case <-sim.Ready():
-	case err := <-simDone:
-		t.Fatal(err)
-	}
+	sim, stopSim := serveClips(ctx, t, testenv.Clip(t, overheadClip))
+	defer stopSim()
 
 	var (
 		mu        sync.Mutex
