@@ -72,6 +72,14 @@ export function errorBox(err) {
   return h('div', { class: 'error-box', role: 'alert' }, h('strong', {}, head), err && err.message ? h('p', {}, err.message) : null);
 }
 
+// refusalBox explains why an object cannot be opened: for 404 and 403
+// (not found or not allowed, which the server does not tell apart to
+// strangers) the page's own message, else the server's error.
+export function refusalBox(err, message) {
+  const refused = err && (err.status === 404 || err.status === 403);
+  return errorBox(refused ? { status: err.status, message } : err);
+}
+
 // loading is the placeholder shown while a page asks the API.
 export const loading = () => h('p', { class: 'loading', role: 'status' }, t('common.loading'));
 

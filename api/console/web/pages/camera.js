@@ -10,7 +10,7 @@ import { h, replace } from '../lib/dom.js';
 import { addMessages, t, fmtDateTime, fmtNumber, fmtPercent, fmtTime } from '../lib/i18n.js';
 import { link } from '../lib/router.js';
 import { hasCap, isAdmin } from '../lib/session.js';
-import { pageHeader, button, badge, stateBadge, errorBox, table, loading } from '../lib/ui.js';
+import { pageHeader, button, badge, stateBadge, errorBox, refusalBox, table, loading } from '../lib/ui.js';
 import { sceneOverlay, sceneSummary } from '../lib/scene-draw.js';
 import { cameraState, tierName, fetchSnapshot } from './wall.js';
 
@@ -158,22 +158,14 @@ const STATUS_EVERY = 10000;
 
 const path = (id) => `/cameras/${encodeURIComponent(id)}`;
 
-// refused reports whether an API error means "not found or not allowed".
-const refused = (err) => err && (err.status === 404 || err.status === 403);
-
 export async function render(main, params) {
   const id = params.id;
   let cam;
   try {
     cam = await api.get(path(id));
   } catch (err) {
-    if (refused(err)) {
-      replace(main, pageHeader(t('camera.refusedTitle')),
-        errorBox({ status: err.status, message: t('camera.refused') }),
-        h('p', {}, link('/wall', t('camera.back'))));
-    } else {
-      replace(main, pageHeader(t('camera.refusedTitle')), errorBox(err));
-    }
+    replace(main, pageHeader(t('camera.refusedTitle')), refusalBox(err, t('camera.refused')),
+      h('p', {}, link('/wall', t('camera.back'))));
     return null;
   }
 

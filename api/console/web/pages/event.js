@@ -5,7 +5,7 @@ import * as api from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { addMessages, t } from '../lib/i18n.js';
 import { link } from '../lib/router.js';
-import { errorBox, loading, pageHeader } from '../lib/ui.js';
+import { loading, pageHeader, refusalBox } from '../lib/ui.js';
 import { eventView } from '../lib/event-view.js';
 
 addMessages({
@@ -40,8 +40,7 @@ export async function render(main, params) {
   try {
     detail = await api.get(`/events/${encodeURIComponent(params.id)}`);
   } catch (err) {
-    const gone = err.status === 404 || err.status === 403;
-    replace(body, errorBox(gone ? { status: err.status, message: t('eventPage.notFound') } : err));
+    replace(body, refusalBox(err, t('eventPage.notFound')));
     return null;
   }
   const [path, key] = backTo(detail.event?.type);

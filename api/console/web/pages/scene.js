@@ -13,7 +13,7 @@ import { h, s, replace } from '../lib/dom.js';
 import { addMessages, t, fmtDateTime } from '../lib/i18n.js';
 import { link } from '../lib/router.js';
 import { isAdmin, hasCap } from '../lib/session.js';
-import { pageHeader, field, select, button, errorBox, notify, badge, dialog } from '../lib/ui.js';
+import { pageHeader, field, select, button, errorBox, refusalBox, notify, badge, dialog } from '../lib/ui.js';
 import { paintScene, watchSize, atPixel, VIEW, ZONE_KINDS, kindName, itemColor, DEFAULT_SIZE } from '../lib/scene-draw.js';
 import { fetchSnapshot } from './wall.js';
 
@@ -271,9 +271,7 @@ export async function render(main, params) {
   try {
     cam = await api.get(path(id));
   } catch (err) {
-    const refused = err.status === 404 || err.status === 403;
-    replace(main, pageHeader(t('scene.refusedTitle')),
-      errorBox(refused ? { status: err.status, message: t('scene.refused') } : err),
+    replace(main, pageHeader(t('scene.refusedTitle')), refusalBox(err, t('scene.refused')),
       h('p', {}, link('/wall', t('scene.backWall'))));
     return null;
   }
