@@ -55,8 +55,10 @@ type AnalystConfig struct {
 	// threshold.
 	ReportThreshold float32
 	// Track, Counting and Crowd tune the tracker and the two built-in rule
-	// families; their zero values give their defaults. Counting.Aspect
-	// defaults to the aspect of the first frame.
+	// families; their zero values give their defaults, except that
+	// Track.HighScore, the score that may start a track, defaults to the
+	// model manifest's threshold. Counting.Aspect defaults to the aspect of
+	// the first frame.
 	Track    track.Config
 	Counting counting.Config
 	Crowd    crowd.Config
@@ -178,6 +180,11 @@ func NewAnalyst(cfg AnalystConfig) (*Analyst, error) {
 	a.report = cfg.ReportThreshold
 	if a.report <= 0 {
 		a.report = a.man.Threshold
+	}
+	if cfg.Track.HighScore == 0 {
+		// A detection the model's own operating threshold accepts may start
+		// a track: confirmation, not the score, filters the noise.
+		a.cfg.Track.HighScore = a.man.Threshold
 	}
 	a.detect.period = time.Duration(float64(time.Second) / cfg.FPS)
 	if err := a.configure(cfg.Scene, cfg.Rules, cfg.Analytics); err != nil {

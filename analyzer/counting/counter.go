@@ -126,6 +126,7 @@ type line struct {
 	id      string
 	seg     scene.Segment
 	classes []string // empty: all
+	anchor  scene.Anchor
 }
 
 type trackState struct {
@@ -161,6 +162,7 @@ func New(camera string, lines []scene.Line, cfg Config) (*Counter, error) {
 			id:      l.ID,
 			seg:     scene.Segment{A: k.scale(s.A), B: k.scale(s.B)},
 			classes: l.Classes,
+			anchor:  l.Anchor,
 		})
 	}
 	return k, nil
@@ -206,7 +208,7 @@ func (c *Counter) Update(ts time.Time, tracks []track.Track) ([]Crossing, []sink
 // step advances one track against one line and appends what counts.
 func (c *Counter) step(out []Crossing, ts time.Time, tk *track.Track, l *line, ls *lineState) []Crossing {
 	if tk.Updated {
-		p := c.scale(scene.BottomCentre(tk.Box))
+		p := c.scale(l.anchor.Point(tk.Box, tk.Class))
 		d := l.seg.Distance(p)
 		margin := max(c.cfg.Margin*float64(tk.Box[3]-tk.Box[1]), c.cfg.MinMargin)
 		switch {

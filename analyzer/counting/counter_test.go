@@ -15,8 +15,9 @@ import (
 var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 
 // level is a line across the picture drawn left to right at y = 0.5: its
-// right side is below, so moving down the screen is "in".
-var level = scene.Line{ID: "level", Points: []scene.Point{{X: 0.1, Y: 0.5}, {X: 0.9, Y: 0.5}}}
+// right side is below, so moving down the screen is "in". It tests the
+// bottom of the boxes, which the synthetic paths give.
+var level = scene.Line{ID: "level", Points: []scene.Point{{X: 0.1, Y: 0.5}, {X: 0.9, Y: 0.5}}, Anchor: scene.AnchorBottom}
 
 // obs is one frame of a synthetic track: the bottom centre of its box
 // (height 0.1, so the margin is 0.025) and its flags.
@@ -151,11 +152,45 @@ func TestLineClassFilter(t *testing.T) {
 	}
 }
 
+// TestAnchor moves boxes 0.1 high left to right across a vertical line
+// that ends at y = 0.6, their bottoms at 0.55, 0.62 or 0.75 and so their
+// centres (0.05 higher) at 0.5, 0.57 or 0.7.
+func TestAnchor(t *testing.T) {
+	short := scene.Line{ID: "short", Points: []scene.Point{{X: 0.5, Y: 0.6}, {X: 0.5, Y: 0.2}}}
+	across := func(y float64) []obs {
+		return []obs{{x: 0.3, y: y, confirmed: true}, {x: 0.45, y: y, confirmed: true}, {x: 0.6, y: y, confirmed: true}, {x: 0.7, y: y, confirmed: true}}
+	}
+	for _, tc := range []struct {
+		name   string
+		anchor scene.Anchor
+		class  string
+		bottom float64
+		want   int
+	}{
+		{"default, car: its centre crosses", scene.AnchorAuto, "car", 0.62, 1},
+		{"default, person: the feet pass below the end", scene.AnchorAuto, "person", 0.62, 0},
+		{"default, person: the feet cross", scene.AnchorAuto, "person", 0.55, 1},
+		{"bottom, car: below the end", scene.AnchorBottom, "car", 0.62, 0},
+		{"center, person: the centre crosses", scene.AnchorCenter, "person", 0.62, 1},
+		{"center, car: the centre passes below the end", scene.AnchorCenter, "car", 0.75, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := short
+			l.Anchor = tc.anchor
+			c := newCounter(t, l)
+			got := run(t, c, tc.class, across(tc.bottom))
+			if len(got) != tc.want || (tc.want == 1 && got[0].Direction != In) {
+				t.Errorf("crossings %+v, want %d in", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestVerticalLineAndAspect(t *testing.T) {
 	// A vertical line at x = 0.5, drawn downwards: its right is the left of
 	// the screen, so moving left is "in". The margin is in frame heights:
 	// 0.025 of the height is 0.0141 of the width at 16:9.
-	vert := scene.Line{ID: "v", Points: []scene.Point{{X: 0.5, Y: 0.1}, {X: 0.5, Y: 0.9}}}
+	vert := scene.Line{ID: "v", Points: []scene.Point{{X: 0.5, Y: 0.1}, {X: 0.5, Y: 0.9}}, Anchor: scene.AnchorBottom}
 	for _, tc := range []struct {
 		name  string
 		lastX float64

@@ -2,8 +2,14 @@
 // lines, per line, direction and class, and aggregates the counts into
 // traffic.count events per interval (a minute by default).
 //
-// A track's reference point is the bottom centre of its box, where the
-// object meets the ground. A crossing counts when all of these hold:
+// A track's reference point is the line's anchor (scene.Line.Anchor): by
+// default the feet of a person (the bottom centre of the box) and the
+// centre of the box of anything else, which is where a person watching says
+// a pedestrian or a vehicle crossed; a line may take the centre or the
+// bottom for every class instead. (The bottom of a vehicle's box lies below
+// the vehicle on the road, by the height of the car seen from above: a line
+// drawn across the carriageway a person sees the vehicles cross can miss the
+// bottoms of the near lane.) A crossing counts when all of these hold:
 //
 //   - Hysteresis: the point was established on one side of the line — at
 //     least Margin × the box height away from it — and then reaches the

@@ -56,6 +56,11 @@ func BottomCentre(box [4]float32) Point {
 	return Point{X: float64(box[0]+box[2]) / 2, Y: float64(box[3])}
 }
 
+// Centre returns the centre of a box (x1, y1, x2, y2).
+func Centre(box [4]float32) Point {
+	return Point{X: float64(box[0]+box[2]) / 2, Y: float64(box[1]+box[3]) / 2}
+}
+
 // Segment is the straight segment from A to B.
 type Segment struct {
 	A, B Point

@@ -60,10 +60,37 @@ type Line struct {
 	Points []Point `yaml:"points" json:"points"`
 	// Classes are the classes counted; empty counts every class.
 	Classes []string `yaml:"classes,omitempty" json:"classes,omitempty"`
+	// Anchor is the point of an object's box that crosses the line: empty
+	// (the default) takes the feet of a person and the centre of anything
+	// else, which is where a person watching says a pedestrian or a vehicle
+	// crossed; "center" and "bottom" (the middle of the box's bottom edge)
+	// take that point for every class.
+	Anchor Anchor `yaml:"anchor,omitempty" json:"anchor,omitempty"`
 }
 
 // Segment returns the line as a segment from A to B. The line must be valid.
 func (l Line) Segment() Segment { return Segment{A: l.Points[0], B: l.Points[1]} }
+
+// Anchor names the point of a box that a counting line tests.
+type Anchor string
+
+// Anchors of a counting line.
+const (
+	// AnchorAuto takes BottomCentre for people and Centre for the rest.
+	AnchorAuto Anchor = ""
+	// AnchorCenter takes the centre of the box.
+	AnchorCenter Anchor = "center"
+	// AnchorBottom takes the middle of the box's bottom edge.
+	AnchorBottom Anchor = "bottom"
+)
+
+// Point returns the anchor point of a box (x1, y1, x2, y2) of class.
+func (a Anchor) Point(box [4]float32, class string) Point {
+	if a == AnchorBottom || (a == AnchorAuto && class == "person") {
+		return BottomCentre(box)
+	}
+	return Centre(box)
+}
 
 // ZoneKind is what a zone is watched for.
 type ZoneKind string

@@ -121,6 +121,7 @@ var badScenes = []struct {
 	{"missing id", "camera: c\nlines: [{points: [[0,0],[1,1]]}]", "lines[0]: id is empty"},
 	{"duplicate id", "camera: c\nlines: [{id: a, points: [[0,0],[1,1]]}]\nzones: [{id: a, kind: ignore, polygon: [[0,0],[1,0],[1,1]]}]",
 		`zones[0] "a": id is also used by lines[0] "a"`},
+	{"unknown anchor", "camera: c\nlines: [{id: a, points: [[0,0],[1,1]], anchor: top}]", `lines[0] "a": anchor "top": expected center or bottom`},
 	{"duplicate class", "camera: c\nlines: [{id: a, points: [[0,0],[1,1]], classes: [car, car]}]", `classes[1]: "car" is listed twice`},
 	{"unknown kind", "camera: c\nzones: [{id: z, kind: parking, polygon: [[0,0],[1,0],[1,1]]}]", `zones[0] "z": kind "parking": expected one of`},
 	{"two-point polygon", "camera: c\nzones: [{id: z, kind: crowd, polygon: [[0,0],[1,0]]}]", "polygon: expected at least 3 points, got 2"},

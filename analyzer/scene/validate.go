@@ -88,6 +88,9 @@ func (s *Scene) Validate() error {
 		checkID(it, l.ID)
 		checkSegment(&p, it, "points", l.Points)
 		checkClasses(&p, it, l.Classes)
+		if !slices.Contains([]Anchor{AnchorAuto, AnchorCenter, AnchorBottom}, l.Anchor) {
+			p.add(it, "anchor %q: expected center or bottom (or none: feet of people, centre of the rest)", l.Anchor)
+		}
 	}
 	for i, z := range s.Zones {
 		it := item("zones", i, z.ID)

@@ -15,7 +15,11 @@ type Config struct {
 	// passing behind a pole or a bus, short enough that a new vehicle in
 	// the same place does not inherit the id.
 	MaxAge time.Duration
-	// ConfirmHits is how many matches confirm a track. Defaults to 3.
+	// ConfirmHits is the least number of matches that confirm a track.
+	// Defaults to 2: the evidence is measured in time by ConfirmAge, which
+	// takes 3 matches at 5 fps and 5 at 10 fps, while at 2 fps two matches
+	// already span 0.5 s (three would ask a fast car for a whole second in
+	// view before it may count).
 	ConfirmHits int
 	// ConfirmAge is the least time between a track's first and last match
 	// for it to confirm, so that at 10 fps three frames of a reflection
@@ -48,6 +52,13 @@ type Config struct {
 	// a detection of a class in a group may match a track of any class in
 	// the same group. Defaults to [[car, truck, bus]].
 	ClassGroups [][]string
+	// MergeIoU is the overlap from which two detections of one class group
+	// are taken for the same object: the weaker is dropped before
+	// association, so that one vehicle scored both car and truck (the
+	// detector's non-maximum suppression works per class) cannot start a
+	// second track. Defaults to 0.5, the suppression overlap of the
+	// detectors in the model zoo.
+	MergeIoU float64
 	// Trail is how many past observations each Track carries (for drawing
 	// and for rules that look at the path). Defaults to 16.
 	Trail int
@@ -65,7 +76,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxAge = 2 * time.Second
 	}
 	if c.ConfirmHits == 0 {
-		c.ConfirmHits = 3
+		c.ConfirmHits = 2
 	}
 	if c.ConfirmAge == 0 {
 		c.ConfirmAge = 400 * time.Millisecond
@@ -94,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Trail == 0 {
 		c.Trail = 16
 	}
+	if c.MergeIoU == 0 {
+		c.MergeIoU = 0.5
+	}
 	switch {
 	case c.MaxAge < 0:
 		return c, fmt.Errorf("%w: MaxAge %v is negative", ErrInvalidConfig, c.MaxAge)
@@ -111,6 +125,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: LowMinIoU %g is outside (0, 1)", ErrInvalidConfig, c.LowMinIoU)
 	case !(c.MaxSpeed > 0):
 		return c, fmt.Errorf("%w: MaxSpeed %g is not positive", ErrInvalidConfig, c.MaxSpeed)
+	case !(c.MergeIoU > 0 && c.MergeIoU <= 1):
+		return c, fmt.Errorf("%w: MergeIoU %g is outside (0, 1]", ErrInvalidConfig, c.MergeIoU)
 	case c.Trail < 1:
 		return c, fmt.Errorf("%w: Trail %d is less than 1", ErrInvalidConfig, c.Trail)
 	}

@@ -19,16 +19,20 @@
 //     O(P log P) for P candidate pairs instead of the Hungarian method's
 //     O(n³), and it is deterministic (ties go to the older track).
 //   - A track seen once has no velocity yet; at 2 fps a car moves more than
-//     its own length between frames, so such a track also accepts a
-//     detection of similar size within MaxSpeed box lengths per second of
-//     its last position, ranked below every overlapping pair.
+//     its own length between frames, so such a track also accepts, for up
+//     to a second, a detection of similar size within MaxSpeed box lengths
+//     per second of its last position, ranked below every overlapping pair.
+//   - One object scored as two classes of a group (car and truck) gives two
+//     boxes, since the detector suppresses overlaps per class: the weaker
+//     of two such boxes overlapping by MergeIoU is dropped first.
 //   - Two score thresholds: detections scoring at least HighScore are
 //     matched first and may start tracks; those between LowScore and
 //     HighScore (a partly hidden or blurred object) may only extend a
 //     confirmed track, in a second pass, and never start one. The detector
 //     must therefore report boxes down to LowScore.
 //   - A track starts tentative and is confirmed after ConfirmHits matches
-//     spanning at least ConfirmAge, within ConfirmWindow of its birth; a
+//     spanning at least ConfirmAge (so the evidence asked for is time, 0.4 s,
+//     whatever the rate), within ConfirmWindow of its birth; a
 //     tentative track that misses the window is dropped, so a one-frame
 //     false positive never confirms. A track not matched for MaxAge is
 //     dropped. Rules should act on confirmed tracks only.

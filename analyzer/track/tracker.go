@@ -211,6 +211,22 @@ func (t *Tracker) normalise(dets []models.Detection, frameW, frameH int) {
 			t.dets = append(t.dets, det{box: b, class: d.Class, score: d.Confidence})
 		}
 	}
+	t.merge()
+}
+
+// merge drops each detection overlapping a stronger one of its class group
+// by at least MergeIoU: the same object scored as two classes.
+func (t *Tracker) merge() {
+	slices.SortStableFunc(t.dets, func(a, b det) int { return cmp.Compare(b.score, a.score) })
+	kept := t.dets[:0]
+	for _, d := range t.dets {
+		if !slices.ContainsFunc(kept, func(k det) bool {
+			return k.class != d.class && t.compatible(k.class, d.class) && iou(k.box, d.box) >= t.cfg.MergeIoU
+		}) {
+			kept = append(kept, d)
+		}
+	}
+	t.dets = kept
 }
 
 // associate matches, greedily by similarity, the unmatched tracks with the
@@ -264,10 +280,16 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 	}
 }
 
+// maxJumpGap is the longest time since a track seen once was detected for
+// it to still take a detection out of reach of its box (jumpSimilarity):
+// one missed frame at 2 fps. After longer the reach would span much of the
+// picture and join two objects.
+const maxJumpGap = time.Second
+
 // jumpSimilarity scores a detection for a track seen once, which has no
 // velocity yet: a detection of similar size within reach at MaxSpeed box
-// lengths per second scores between 0 and MinIoU, closer scoring higher,
-// so it ranks below every overlapping pair.
+// lengths per second (for at most maxJumpGap) scores between 0 and MinIoU,
+// closer scoring higher, so it ranks below every overlapping pair.
 func (t *Tracker) jumpSimilarity(s *state, d *det, ts time.Time) float64 {
 	w, h := math.Max(s.w.x, minSize), math.Max(s.h.x, minSize)
 	dw, dh := d.box[2]-d.box[0], d.box[3]-d.box[1]
@@ -276,7 +298,11 @@ func (t *Tracker) jumpSimilarity(s *state, d *det, ts time.Time) float64 {
 	}
 	dx := ((d.box[0]+d.box[2])/2 - s.cx.x) / w
 	dy := ((d.box[1]+d.box[3])/2 - s.cy.x) / h
-	reach := t.cfg.MaxSpeed * ts.Sub(s.seen).Seconds()
+	gap := ts.Sub(s.seen)
+	if gap > maxJumpGap {
+		return 0
+	}
+	reach := t.cfg.MaxSpeed * gap.Seconds()
 	dist := math.Hypot(dx, dy)
 	if reach <= 0 || dist >= reach {
 		return 0

@@ -209,6 +209,36 @@ func TestFlickerKeepsID(t *testing.T) {
 	}
 }
 
+// TestSeenOnceReach: a track seen once takes a detection out of its box's
+// reach only soon after: one missed frame at 2 fps, not two seconds later
+// when the detection is another vehicle.
+func TestSeenOnceReach(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gap  float64 // seconds between the two detections
+		dx   float64 // their distance in box widths
+		same bool
+	}{
+		{"next frame at 2 fps, 2 widths on", 0.5, 2, true},
+		{"one missed frame at 2 fps, 4 widths on", 1, 4, true},
+		{"two seconds later, 4 widths on", 2, 4, false},
+		{"next frame at 2 fps, beyond reach", 0.5, 4, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTracker(t, Config{})
+			first := object{x: 100, y: 400, w: 100, h: 80, class: "car"}
+			second := first
+			second.x += tc.dx * first.w
+			a := update(t, tr, 0, first.at(0, 0, nil))
+			b := update(t, tr, tc.gap, second.at(0, 0, nil))
+			joined := len(b) == 1 && b[0].ID == a[0].ID && b[0].Hits == 2
+			if joined != tc.same {
+				t.Errorf("tracks %d then %d (hits %d): joined %v, want %v", len(a), len(b), b[len(b)-1].Hits, joined, tc.same)
+			}
+		})
+	}
+}
+
 func TestFalsePositivesNeverConfirm(t *testing.T) {
 	ghost := object{x: 800, y: 300, w: 100, h: 100, class: "person"}
 	for _, tc := range []struct {
@@ -217,7 +247,7 @@ func TestFalsePositivesNeverConfirm(t *testing.T) {
 		frames int // consecutive frames the ghost is detected
 	}{
 		{"one frame at 2 fps", 2, 1},
-		{"two frames at 2 fps", 2, 2},
+		{"two frames at 5 fps (0.2 s)", 5, 2},
 		{"one frame at 10 fps", 10, 1},
 		{"three frames at 10 fps (0.2 s)", 10, 3},
 	} {
@@ -335,6 +365,28 @@ func TestClassVoteAndCompatibility(t *testing.T) {
 	}
 }
 
+// TestOneObjectScoredTwoClasses gives, on every frame, one vehicle's box
+// twice, as car and as a weaker truck (both high-score): one track, not
+// two; a truck beside it, overlapping less than MergeIoU, keeps its own.
+func TestOneObjectScoredTwoClasses(t *testing.T) {
+	car := object{x: 100, y: 400, w: 220, h: 140, vx: 200, class: "car", score: 0.7}
+	twin := car
+	twin.class, twin.score, twin.y = "truck", 0.6, 405
+	beside := object{x: 260, y: 420, w: 220, h: 140, vx: 200, class: "truck", score: 0.6} // IoU with the car ≈ 0.35
+	tr := newTracker(t, Config{})
+	var tracks []Track
+	for i := 0; i <= 10; i++ {
+		s := float64(i) / 5
+		tracks = update(t, tr, s, twin.at(s, 0, nil), car.at(s, 0, nil), beside.at(s, 0, nil))
+	}
+	if len(tracks) != 2 || !tracks[0].Confirmed || !tracks[1].Confirmed {
+		t.Fatalf("%d tracks, want two confirmed: the car (also scored truck) and the truck beside it", len(tracks))
+	}
+	if tracks[0].Class != "car" || tracks[1].Class != "truck" {
+		t.Errorf("classes %q, %q; want car, truck", tracks[0].Class, tracks[1].Class)
+	}
+}
+
 func TestTrail(t *testing.T) {
 	tr := newTracker(t, Config{Trail: 4})
 	car := object{x: 100, y: 400, w: 200, h: 120, vx: 100, class: "car"}
@@ -387,6 +439,7 @@ func TestConfigErrors(t *testing.T) {
 		{"window shorter than age", Config{ConfirmAge: 3 * time.Second, ConfirmWindow: time.Second}},
 		{"iou above 1", Config{MinIoU: 1.5}},
 		{"negative hits", Config{ConfirmHits: -1}},
+		{"merge overlap above 1", Config{MergeIoU: 1.2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := New(tc.cfg); !errors.Is(err, ErrInvalidConfig) {

@@ -68,7 +68,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	fs.StringVar(&o.scene, "scene", "", "scene `FILE` (YAML: lines, zones, lanes, signals); none: detection summaries only")
 	fs.Float64Var(&o.fps, "fps", 5, "frames analysed per second of video")
 	fs.BoolVar(&o.json, "json", false, "print the events and the summary as JSON lines")
-	fs.BoolVar(&o.frames, "frames", false, "with -json, also print one line of type \"frame\" per analysed frame (tracks, zone counts, crossings)")
+	fs.BoolVar(&o.frames, "frames", false, "with -json, also print one line of type \"frame\" per analysed frame (tracks with their boxes, zone counts, crossings)")
 	fs.StringVar(&o.annotate, "annotate", "", "write the analysed frames with tracks, lines, zones and counts to `OUT.mp4`")
 	fs.StringVar(&o.model, "model", "yolox_nano", "detector `name` (a manifest of models/zoo: "+strings.Join(models.ZooNames(), ", ")+")")
 	fs.StringVar(&o.modelsDir, "models", "", "`folder` of the model files (default $"+models.ModelsDirEnv+" or .deps/models)")
@@ -316,6 +316,19 @@ type frameLine struct {
 	Confirmed  int            `json:"confirmed"`
 	Zones      map[string]int `json:"zones,omitempty"`
 	Crossings  []crossingLine `json:"crossings,omitempty"`
+	// Objects are the live tracks, so a person can follow a count.
+	Objects []objectLine `json:"objects,omitempty"`
+}
+
+// objectLine is one live track on a frame: its box is normalised (x1, y1,
+// x2, y2) and, when the track was not matched on this frame (Updated
+// false), the predicted one.
+type objectLine struct {
+	ID        uint64     `json:"id"`
+	Class     string     `json:"class"`
+	Confirmed bool       `json:"confirmed"`
+	Updated   bool       `json:"updated"`
+	Box       [4]float64 `json:"box"`
 }
 
 // crossingLine is one line crossing counted on a frame; Confirmed is the
@@ -339,6 +352,11 @@ func writeFrameLine(w *bufio.Writer, res *analyzer.Analysis, offset time.Duratio
 			l.Confirmed++
 			confirmed[tk.ID] = true
 		}
+		o := objectLine{ID: tk.ID, Class: tk.Class, Confirmed: tk.Confirmed, Updated: tk.Updated}
+		for i, v := range tk.Box {
+			o.Box[i] = math.Round(float64(v)*1000) / 1000
+		}
+		l.Objects = append(l.Objects, o)
 	}
 	if len(res.Zones) > 0 {
 		l.Zones = make(map[string]int, len(res.Zones))
