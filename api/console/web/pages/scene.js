@@ -55,6 +55,10 @@ addMessages({
     'scene.f.id': 'Mã',
     'scene.f.idHint': 'Chữ cái không dấu, chữ số, “-”, “_” hoặc “.”; không trùng với mục khác.',
     'scene.f.kind': 'Loại vùng',
+    'scene.f.anchor': 'Điểm của đối tượng được xét khi qua đường',
+    'scene.anchor.auto': 'Mặc định: chân người, tâm phương tiện',
+    'scene.anchor.center': 'Tâm khung',
+    'scene.anchor.bottom': 'Giữa cạnh dưới khung',
     'scene.f.threshold': 'Ngưỡng cảnh báo',
     'scene.f.thresholdHint': 'Số người (hoặc người/m² khi có diện tích); 0: chỉ đếm, không cảnh báo.',
     'scene.f.clear': 'Ngưỡng hết cảnh báo',
@@ -140,6 +144,10 @@ addMessages({
     'scene.f.id': 'Id',
     'scene.f.idHint': 'Letters without accents, digits, “-”, “_” or “.”; unique in the scene.',
     'scene.f.kind': 'Zone kind',
+    'scene.f.anchor': 'Point of an object that crosses',
+    'scene.anchor.auto': 'Default: feet of people, centre of vehicles',
+    'scene.anchor.center': 'Centre of the box',
+    'scene.anchor.bottom': 'Middle of the box’s bottom edge',
     'scene.f.threshold': 'Alert threshold',
     'scene.f.thresholdHint': 'People (or people per m² when the area is set); 0 counts without alerting.',
     'scene.f.clear': 'Clear threshold',
@@ -757,6 +765,14 @@ export async function render(main, params) {
     }));
     parts.push(field(t('scene.f.id'), idInput, t('scene.f.idHint')));
 
+    if (list === 'lines') {
+      const as = select(['', 'center', 'bottom'].map((a) => [a, t(`scene.anchor.${a || 'auto'}`)]), it.anchor || '', { disabled: !admin });
+      as.addEventListener('change', () => edit((x) => {
+        if (as.value) x.anchor = as.value;
+        else delete x.anchor;
+      }));
+      parts.push(field(t('scene.f.anchor'), as));
+    }
     if (list === 'zones') {
       const ks = select(ZONE_KINDS.map((k) => [k, kindName(k)]), it.kind, { disabled: !admin });
       ks.addEventListener('change', () => {
