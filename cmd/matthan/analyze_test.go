@@ -69,6 +69,7 @@ func TestAnalyzeJSONAndAnnotate(t *testing.T) {
 			if cs, ok := m["crossings"].([]any); ok {
 				counted += len(cs)
 			}
+			checkObjects(t, m)
 		default:
 			if _, ok := m["offset_s"].(float64); !ok {
 				t.Errorf("event %v has no offset_s", m["type"])
@@ -143,5 +144,35 @@ func TestAnalyzeFlags(t *testing.T) {
 	err := analyze(context.Background(), []string{"-scene", filepath.Join(t.TempDir(), "missing.yaml"), "x.mp4"}, io.Discard, &stderr)
 	if err == nil {
 		t.Error("a missing video and scene were accepted")
+	}
+}
+
+// checkObjects checks a frame line's objects against its track counts: one
+// per track, the confirmed ones flagged, boxes normalised and not empty,
+// and the id of every crossing among them.
+func checkObjects(t *testing.T, m map[string]any) {
+	t.Helper()
+	objs, _ := m["objects"].([]any)
+	confirmed, ids := 0, map[float64]bool{}
+	for _, o := range objs {
+		obj := o.(map[string]any)
+		ids[obj["id"].(float64)] = true
+		if obj["confirmed"] == true {
+			confirmed++
+		}
+		b := obj["box"].([]any)
+		x1, y1, x2, y2 := b[0].(float64), b[1].(float64), b[2].(float64), b[3].(float64)
+		if !(x2 > x1 && y2 > y1 && x1 > -0.5 && x2 < 1.5 && y1 > -0.5 && y2 < 1.5) || obj["class"] == "" {
+			t.Errorf("offset %v: object %v", m["offset_s"], obj)
+		}
+	}
+	if len(objs) != int(m["tracks"].(float64)) || confirmed != int(m["confirmed"].(float64)) {
+		t.Errorf("offset %v: %d objects (%d confirmed), line says %v tracks (%v confirmed)", m["offset_s"], len(objs), confirmed, m["tracks"], m["confirmed"])
+	}
+	cs, _ := m["crossings"].([]any)
+	for _, c := range cs {
+		if id := c.(map[string]any)["track_id"].(float64); !ids[id] {
+			t.Errorf("offset %v: crossing by track %v, not among the objects", m["offset_s"], id)
+		}
 	}
 }
