@@ -115,6 +115,7 @@ type Counter struct {
 	tracks map[uint64]*trackState
 	totals map[Key]int
 
+	start      time.Time // first frame
 	bucket     time.Time // start of the open interval; zero before the first frame
 	first      time.Time // first and last frame of the open interval
 	last       time.Time
@@ -179,6 +180,9 @@ func (c *Counter) scale(p scene.Point) scene.Point {
 func (c *Counter) Update(ts time.Time, tracks []track.Track) ([]Crossing, []sink.Event) {
 	var events []sink.Event
 	b := ts.Truncate(c.cfg.Interval)
+	if c.start.IsZero() {
+		c.start = ts
+	}
 	if c.bucket.IsZero() {
 		c.bucket, c.first = b, ts
 	} else if b.After(c.bucket) {
@@ -196,6 +200,7 @@ func (c *Counter) Update(ts time.Time, tracks []track.Track) ([]Crossing, []sink
 		if st == nil {
 			st = &trackState{lines: make([]lineState, len(c.lines))}
 			c.tracks[tk.ID] = st
+			c.replay(tk, st)
 		}
 		for li := range c.lines {
 			out = c.step(out, ts, tk, &c.lines[li], &st.lines[li])
@@ -203,6 +208,22 @@ func (c *Counter) Update(ts time.Time, tracks []track.Track) ([]Crossing, []sink
 	}
 	maps.DeleteFunc(c.tracks, func(id uint64, _ *trackState) bool { return !live[id] })
 	return out, events
+}
+
+// replay runs a track first seen now through the observations its trail
+// holds from before this frame (and since the counter started): a track the
+// tracker started on a faint box of the previous frame was somewhere else
+// then, maybe on the other side of a line.
+func (c *Counter) replay(tk *track.Track, st *trackState) {
+	for _, o := range tk.Trail {
+		if o.TS.Before(c.start) || !o.TS.Before(c.last) {
+			continue
+		}
+		past := track.Track{ID: tk.ID, Class: tk.Class, Box: o.Box, Updated: true}
+		for li := range c.lines {
+			c.step(nil, o.TS, &past, &c.lines[li], &st.lines[li])
+		}
+	}
 }
 
 // step advances one track against one line and appends what counts.

@@ -186,6 +186,42 @@ func TestAnchor(t *testing.T) {
 	}
 }
 
+// TestTrailOfANewTrack: a track the counter sees for the first time with
+// an older observation in its trail (the tracker started it on a faint box
+// of the frame before) crossed from there; observations from before the
+// counter started (a scene applied to running tracks) are not replayed.
+func TestTrailOfANewTrack(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		startedAt time.Duration // the counter's first frame, from t0
+		want      int
+	}{
+		{"trail since the counter started", 0, 1},
+		{"trail from before the counter", 500 * time.Millisecond, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCounter(t, level)
+			c.Update(t0.Add(tc.startedAt), nil)
+			before := track.Observation{TS: t0.Add(500 * time.Millisecond), Box: box(0.5, 0.3)}
+			now := track.Observation{TS: t0.Add(time.Second), Box: box(0.5, 0.6)}
+			if tc.startedAt > 0 {
+				before.TS = t0.Add(400 * time.Millisecond)
+			}
+			tk := track.Track{ID: 3, Class: "car", Box: now.Box, Updated: true, Trail: []track.Observation{before, now}}
+			got, _ := c.Update(now.TS, []track.Track{tk})
+			if len(got) != 0 {
+				t.Fatalf("counted %+v while tentative", got)
+			}
+			tk.Confirmed, tk.Box = true, box(0.5, 0.65)
+			tk.Trail = append(tk.Trail, track.Observation{TS: t0.Add(1500 * time.Millisecond), Box: tk.Box})
+			got, _ = c.Update(t0.Add(1500*time.Millisecond), []track.Track{tk})
+			if len(got) != tc.want || (tc.want == 1 && got[0].Direction != In) {
+				t.Errorf("crossings %+v, want %d in", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestVerticalLineAndAspect(t *testing.T) {
 	// A vertical line at x = 0.5, drawn downwards: its right is the left of
 	// the screen, so moving left is "in". The margin is in frame heights:

@@ -40,7 +40,10 @@
 //     counted, filtered by the line's classes.
 //   - Only matched observations move the point: a track coasting on its
 //     prediction (not detected in the frame) neither crosses nor counts
-//     until it is detected again.
+//     until it is detected again. A track first seen with older
+//     observations in its trail (the tracker started it on a faint box of
+//     the frame before: at 2 fps a car leaving sun glare may be detected
+//     well only once past the line) is run through them first.
 //
 // The Counter is fed every live track the tracker returned, each frame; a
 // track missing from a call has ended and its state is dropped. It is not

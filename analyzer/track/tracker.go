@@ -81,6 +81,12 @@ type Tracker struct {
 	// Scratch space reused across Updates.
 	pairs []pair
 	dets  []det
+
+	// leftover holds the low-score detections no track took on the frame
+	// captured at leftoverTS, the previous one: a track born on the next
+	// frame may start from one of them (lookBack).
+	leftover   []det
+	leftoverTS time.Time
 }
 
 // state is a track's internal state.
@@ -143,6 +149,7 @@ func (t *Tracker) Config() Config { return t.cfg }
 func (t *Tracker) Reset() {
 	t.tracks = t.tracks[:0]
 	t.last = time.Time{}
+	t.leftover, t.leftoverTS = t.leftover[:0], time.Time{}
 }
 
 // Update advances the tracks to the frame captured at ts whose detections
@@ -180,8 +187,9 @@ func (t *Tracker) Update(ts time.Time, dets []models.Detection, frameW, frameH i
 			continue
 		}
 		t.nextID++
-		t.tracks = append(t.tracks, t.newState(t.nextID, ts, d))
+		t.tracks = append(t.tracks, t.start(t.nextID, ts, d))
 	}
+	t.keepLeftovers(ts)
 
 	// Drop the tracks that ended.
 	t.tracks = slices.DeleteFunc(t.tracks, func(s *state) bool {
@@ -280,34 +288,81 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 	}
 }
 
-// maxJumpGap is the longest time since a track seen once was detected for
-// it to still take a detection out of reach of its box (jumpSimilarity):
-// one missed frame at 2 fps. After longer the reach would span much of the
-// picture and join two objects.
+// maxJumpGap is the longest time for an object to be joined to a box out of
+// its reach by overlap (within reaches): one missed frame at 2 fps. After
+// longer the reach would span much of the picture and join two objects.
 const maxJumpGap = time.Second
 
 // jumpSimilarity scores a detection for a track seen once, which has no
-// velocity yet: a detection of similar size within reach at MaxSpeed box
-// lengths per second (for at most maxJumpGap) scores between 0 and MinIoU,
-// closer scoring higher, so it ranks below every overlapping pair.
+// velocity yet: a detection within reach of its box scores between 0 and
+// MinIoU, closer scoring higher, so it ranks below every overlapping pair.
 func (t *Tracker) jumpSimilarity(s *state, d *det, ts time.Time) float64 {
-	w, h := math.Max(s.w.x, minSize), math.Max(s.h.x, minSize)
-	dw, dh := d.box[2]-d.box[0], d.box[3]-d.box[1]
-	if dw < w/2 || dw > 2*w || dh < h/2 || dh > 2*h {
+	return t.cfg.MinIoU * t.within(s.box64(), d.box, ts.Sub(s.seen)) * 0.999
+}
+
+// within tells how close box b is to where an object in box a may be gap
+// later: 1 on a's centre falling to 0 at MaxSpeed box lengths per second
+// (no further than maxJumpGap), and 0 for a box of another size (more than
+// twice or less than half as wide or as high).
+func (t *Tracker) within(a, b [4]float64, gap time.Duration) float64 {
+	w, h := math.Max(a[2]-a[0], minSize), math.Max(a[3]-a[1], minSize)
+	bw, bh := b[2]-b[0], b[3]-b[1]
+	if bw < w/2 || bw > 2*w || bh < h/2 || bh > 2*h || gap <= 0 || gap > maxJumpGap {
 		return 0
 	}
-	dx := ((d.box[0]+d.box[2])/2 - s.cx.x) / w
-	dy := ((d.box[1]+d.box[3])/2 - s.cy.x) / h
-	gap := ts.Sub(s.seen)
-	if gap > maxJumpGap {
-		return 0
-	}
+	dx := ((b[0]+b[2])/2 - (a[0]+a[2])/2) / w
+	dy := ((b[1]+b[3])/2 - (a[1]+a[3])/2) / h
 	reach := t.cfg.MaxSpeed * gap.Seconds()
-	dist := math.Hypot(dx, dy)
-	if reach <= 0 || dist >= reach {
-		return 0
+	return math.Max(0, 1-math.Hypot(dx, dy)/reach)
+}
+
+// start returns a new tentative track for the unmatched high-score
+// detection d. When a low-score box of the frame before, which no track
+// took, lies within reach (lookBack), the track starts there: the object
+// was already in view, too faint to start a track, and where it came from
+// matters to a counting line it has just crossed. That box places the
+// track but does not count towards its confirmation.
+func (t *Tracker) start(id uint64, ts time.Time, d *det) *state {
+	prev := t.lookBack(ts, d)
+	if prev == nil {
+		return t.newState(id, ts, d)
 	}
-	return t.cfg.MinIoU * (1 - dist/reach) * 0.999
+	s := t.newState(id, t.leftoverTS, prev)
+	s.hits = 0
+	s.predict(ts.Sub(t.leftoverTS).Seconds())
+	s.observe(ts, d, t.cfg)
+	return s
+}
+
+// lookBack takes out of the previous frame's leftovers and returns the one
+// of a class compatible with d nearest to it within reach, or nil.
+func (t *Tracker) lookBack(ts time.Time, d *det) *det {
+	best, score := -1, 0.0
+	for i := range t.leftover {
+		l := &t.leftover[i]
+		if l.matched || !t.compatible(l.class, d.class) {
+			continue
+		}
+		if v := t.within(l.box, d.box, ts.Sub(t.leftoverTS)); v > score {
+			best, score = i, v
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	t.leftover[best].matched = true
+	return &t.leftover[best]
+}
+
+// keepLeftovers remembers the frame's low-score detections no track took.
+func (t *Tracker) keepLeftovers(ts time.Time) {
+	t.leftover = t.leftover[:0]
+	for _, d := range t.dets {
+		if !d.matched && d.score < t.cfg.HighScore {
+			t.leftover = append(t.leftover, d)
+		}
+	}
+	t.leftoverTS = ts
 }
 
 // compatible reports whether a detection of class b may match a track of

@@ -239,6 +239,52 @@ func TestSeenOnceReach(t *testing.T) {
 	}
 }
 
+// TestStartsFromAFaintBox: at 2 fps a car scored below HighScore on one
+// frame and above it on the next starts its track on the faint box, which
+// gives it its first position but not a confirming match; a faint box out
+// of reach, or two frames old, is not taken.
+func TestStartsFromAFaintBox(t *testing.T) {
+	car := object{x: 100, y: 400, w: 200, h: 120, vx: 600, class: "car"} // 1.5 widths per frame at 2 fps
+	for _, tc := range []struct {
+		name    string
+		faint   models.Detection
+		at      float64 // when the faint box is seen
+		fromTwo bool    // the track's trail starts with it
+	}{
+		{"the frame before", car.at(0, 0, nil), 0, true},
+		{"the frame before, as a truck", func() models.Detection { d := car.at(0, 0, nil); d.Class = "truck"; return d }(), 0, true},
+		{"out of reach", object{x: 1500, y: 400, w: 200, h: 120, class: "car"}.at(0, 0, nil), 0, false},
+		{"two frames before", car.at(-0.5, 0, nil), -0.5, false},
+		{"another size", object{x: 100, y: 400, w: 60, h: 40, class: "car"}.at(0, 0, nil), 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTracker(t, Config{})
+			tc.faint.Confidence = 0.2
+			update(t, tr, tc.at, tc.faint)
+			if tc.at < 0 {
+				update(t, tr, 0)
+			}
+			tracks := update(t, tr, 0.5, car.at(0.5, 0, nil))
+			if len(tracks) != 1 {
+				t.Fatalf("%d tracks, want 1", len(tracks))
+			}
+			tk := tracks[0]
+			if got := len(tk.Trail) == 2; got != tc.fromTwo {
+				t.Fatalf("trail of %d observations; want it to start on the faint box: %v", len(tk.Trail), tc.fromTwo)
+			}
+			if tk.Confirmed {
+				t.Error("confirmed on its first high-score detection")
+			}
+			if tc.fromTwo && (tk.Velocity[0] < 0.2 || tk.Born != t0) {
+				t.Errorf("velocity %v, born %v: want moving right (0.31/s) since t0", tk.Velocity, tk.Born)
+			}
+			if tracks = update(t, tr, 1, car.at(1, 0, nil)); len(tracks) != 1 || !tracks[0].Confirmed {
+				t.Errorf("tracks %d, confirmed %v after a second high-score match; want 1 confirmed", len(tracks), len(tracks) == 1 && tracks[0].Confirmed)
+			}
+		})
+	}
+}
+
 func TestFalsePositivesNeverConfirm(t *testing.T) {
 	ghost := object{x: 800, y: 300, w: 100, h: 100, class: "person"}
 	for _, tc := range []struct {
