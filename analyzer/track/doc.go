@@ -29,7 +29,11 @@
 //     matched first and may start tracks; those between LowScore and
 //     HighScore (a partly hidden or blurred object) may only extend a
 //     confirmed track, in a second pass, and never start one. The detector
-//     must therefore report boxes down to LowScore.
+//     must therefore report boxes down to LowScore. A track born on a
+//     high-score box does start from a low-score box of the frame before,
+//     within reach and taken by no track: the object was in view, too faint
+//     to start a track, and where it came from matters to a counting line.
+//     That box places the track; it does not count towards confirmation.
 //   - A track starts tentative and is confirmed after ConfirmHits matches
 //     spanning at least ConfirmAge (so the evidence asked for is time, 0.4 s,
 //     whatever the rate), within ConfirmWindow of its birth; a
