@@ -298,10 +298,18 @@ func (a *Analyst) Scene() *scene.Scene { return a.cfg.Scene }
 // Manifest returns the detector's manifest.
 func (a *Analyst) Manifest() models.Manifest { return a.man }
 
+// FrameSize is the size a decoder should convert a w×h picture to for
+// Analyse (ConvertSize for the detector's input). Safe for concurrent use.
+func (a *Analyst) FrameSize(w, h int) (int, int) { return ConvertSize(a.man.Input, w, h) }
+
 // Analyse analyses the frame f (BGR24, f.Capture set) with every part that
-// is due at its capture time. It returns the analysis and the errors of
-// the parts that failed, joined; the parts that did not fail still
-// contribute their events. f is not kept.
+// is due at its capture time. f is best converted to FrameSize with its
+// picture kept (decode.Decoder.ConvertKeep): the detector takes it as it
+// is when it is scaled, the analytics and the rules that need the picture
+// at full size get it from f.Full. A full-size frame works too. Geometry (detections,
+// tracks, zones) is in the pixels of f's source picture. It returns the
+// analysis and the errors of the parts that failed, joined; the parts that
+// did not fail still contribute their events. f is not kept.
 func (a *Analyst) Analyse(f *decode.Frame) (Analysis, error) {
 	ts := f.Capture
 	res := Analysis{CameraID: a.cfg.CameraID, Capture: ts}
@@ -316,7 +324,12 @@ func (a *Analyst) Analyse(f *decode.Frame) (Analysis, error) {
 		if !x.s.take(ts) {
 			continue
 		}
-		evs, err := x.Analyse(ts, f)
+		full, err := f.Full()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("analytic %T: %w", x.Analytic, err))
+			continue
+		}
+		evs, err := x.Analyse(ts, full)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("analytic %T: %w", x.Analytic, err))
 		}
@@ -331,17 +344,18 @@ func (a *Analyst) Analyse(f *decode.Frame) (Analysis, error) {
 // track rules.
 func (a *Analyst) runDetector(f *decode.Frame, res *Analysis) error {
 	start := time.Now()
+	w, h := f.SourceSize()
 	input, lb, err := a.pre.Tensor(f)
 	var dets []models.Detection
 	if err == nil {
-		dets, err = a.cfg.Detector.Detect(input, lb, f.Width, f.Height)
+		dets, err = a.cfg.Detector.Detect(input, lb, w, h)
 	}
 	if err != nil {
 		return fmt.Errorf("detect: %w", err)
 	}
 	a.hist.Observe(time.Since(start).Seconds())
 	res.Detected = true
-	dets = a.dropIgnored(dets, f.Width, f.Height)
+	dets = a.dropIgnored(dets, w, h)
 	for _, d := range dets {
 		if d.Confidence >= a.report {
 			res.Detections = append(res.Detections, d)
@@ -360,17 +374,18 @@ func (a *Analyst) runDetector(f *decode.Frame, res *Analysis) error {
 
 // observe runs the tracker and every track rule on one detector frame.
 func (a *Analyst) observe(ts time.Time, f *decode.Frame, dets []models.Detection, res *Analysis) error {
-	tracks, err := a.tracker.Update(ts, dets, f.Width, f.Height)
+	w, h := f.SourceSize()
+	tracks, err := a.tracker.Update(ts, dets, w, h)
 	if errors.Is(err, track.ErrTimeBackwards) {
 		// The camera's clock jumped back: the tracks' motion is void.
 		a.cfg.Logger.Warn("capture time went backwards: tracks restarted", "ts", ts)
 		a.tracker.Reset()
-		tracks, err = a.tracker.Update(ts, dets, f.Width, f.Height)
+		tracks, err = a.tracker.Update(ts, dets, w, h)
 	}
 	if err != nil {
 		return fmt.Errorf("track: %w", err)
 	}
-	if err := a.ensureCounter(f.Width, f.Height); err != nil {
+	if err := a.ensureCounter(w, h); err != nil {
 		return err
 	}
 	crossings, evs := a.counter.Update(ts, tracks)

@@ -1,7 +1,9 @@
 // Package analyzer turns a camera's access units into events: one Pipeline
-// per camera decodes only what sampling needs, letterboxes the sampled frames
-// into the detector's input tensor (GoCV), runs the shared detector and turns
-// its detections into events for the sinks.
+// per camera decodes only what sampling needs, converts the sampled frames
+// straight to the detector's letterboxed input size (swscale, keeping the
+// decoded picture for whoever wants it at full size), fills the detector's
+// input tensor, runs the shared detector and turns its detections into
+// events for the sinks.
 //
 // The hand-offs never block ingest: access units wait in a bounded queue
 // (when it overflows the pipeline drops until the next keyframe, so the
@@ -26,7 +28,18 @@
 //   - each Analytic at its own Interval, on the full-resolution frame.
 //
 // The Pipeline's sampler keeps one frame per Analyst.Period, the shortest of
-// these periods; Offline samples the decoded file the same way. Every event
+// these periods; Offline samples the decoded file the same way. Both
+// convert a kept frame once, to Analyst.FrameSize (see ConvertSize: the
+// picture letterboxed into the detector's input when that at least halves
+// it, which the Preprocessor then takes without a resize; else its own
+// size, resized by OpenCV's bilinear filter as the models were trained),
+// and keep its decoded picture: the picture at full size is
+// converted only when something asks for it (decode.Frame.Full) — the
+// camera's latest snapshot, the health monitor at its own pace, an
+// analytic's frame, a rule reading a signal head or keeping evidence,
+// matthan analyze -annotate. Geometry stays in the source picture's pixels
+// (decode.Frame.SourceSize): detections, tracks, zones and events are the
+// same as on a full-size frame. Every event
 // leaves the Analyst with its camera, system, node and model filled in
 // (an event that already names a model keeps it).
 //

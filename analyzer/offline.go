@@ -21,7 +21,8 @@ var FileEpoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 // use: after decoding, the code path is the same. Frames are decoded in
 // presentation order (any container and codec FFmpeg reads), given the
 // capture time Start + PTS, sampled at the Analyst's Period as the live
-// decoder samples, and analysed.
+// decoder samples, converted as the live decoder converts them (to
+// Analyst.FrameSize, the picture kept for Frame.Full), and analysed.
 type Offline struct {
 	// Path is the video file. Required.
 	Path string
@@ -30,7 +31,9 @@ type Offline struct {
 	// Start is the capture time of PTS 0. Defaults to FileEpoch.
 	Start time.Time
 	// OnFrame, when set, is called after each analysed frame with the frame
-	// (valid during the call only) and its analysis; an error stops Run.
+	// (valid during the call only; maybe scaled to the detector's input,
+	// f.Full gives the picture at full size) and its analysis; an error
+	// stops Run.
 	OnFrame func(f *decode.Frame, res *Analysis) error
 	// OnEvent, when set, is called with every event, in order, and its
 	// capture time's offset from Start (the frame's PTS); the events the
@@ -109,23 +112,29 @@ func (o *Offline) Run(ctx context.Context) error {
 	o.summary = Summary{CameraID: a.cfg.CameraID, File: o.Path}
 	sample := sampler{period: a.Period()}
 	var f decode.Frame
+	defer f.Close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := v.Next(&f)
+		err := v.Decode()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
+		pts := v.PictureTime()
 		o.summary.Frames++
-		o.summary.DurationS = f.PTS.Seconds()
-		f.Capture = start.Add(f.PTS)
-		if !sample.take(f.Capture) {
+		o.summary.DurationS = pts.Seconds()
+		if !sample.take(start.Add(pts)) {
 			continue
 		}
+		w, h := a.FrameSize(v.PictureSize())
+		if err := v.ConvertKeep(&f, w, h); err != nil {
+			return err
+		}
+		f.Capture = start.Add(pts)
 		res, err := a.Analyse(&f)
 		if err != nil {
 			err = fmt.Errorf("%s at %.3f s: %w", o.Path, f.PTS.Seconds(), err)

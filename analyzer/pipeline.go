@@ -29,6 +29,9 @@ type Detector interface {
 }
 
 // FrameObserver watches decoded frames (the picture health monitor is one).
+// The frames may be scaled to the detector's input (Analyst.FrameSize);
+// f.Full gives the picture at full size, converted on the first call of
+// the frame.
 type FrameObserver interface {
 	Observe(f *decode.Frame) error
 }
@@ -83,7 +86,9 @@ type Pipeline struct {
 	// Health, when set, sees every sampled frame before analysis, on the
 	// decoder's goroutine (picture health: frozen, covered, defocused,
 	// moved; see analyzer/health). It must be quick and must not keep the
-	// frame.
+	// frame; the frame may be scaled to the detector's input, and its Full
+	// method gives the picture at full size (a conversion, so only on the
+	// frames that need it).
 	Health FrameObserver
 	// Publish receives every event. It must not block. Required.
 	Publish func(sink.Event)
@@ -358,18 +363,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	p.period.Store(int64(a.Period()))
 
 	// Frame buffers circulate between the goroutines: the decoder fills a
-	// free one, the detector hands it back when done.
-	free := make(chan *decode.Frame, 3)
-	for range cap(free) {
-		free <- &decode.Frame{}
-	}
+	// free one, the detector hands it back when done. Each keeps a
+	// reference to its decoded picture until it goes back.
+	free := decode.NewFramePool(3)
+	defer free.Close()
 	slot := make(chan *decode.Frame, 1)
 
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.decodeLoop(ctx, free, slot)
+		p.decodeLoop(ctx, a, free, slot)
 	}()
 	err = p.detectLoop(ctx, a, free, slot)
 	wg.Wait()
@@ -380,11 +384,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // decodeLoop decodes what the sampling needs and converts only the
-// pictures the sampler keeps, one per period of capture time. At each
-// keyframe it chooses the decoder's mode from the stream's structure (see
-// streamShape.mode): a change takes effect there, where no later picture
-// refers to one the old mode skipped.
-func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame) {
+// pictures the sampler keeps, one per period of capture time, to
+// Analyst.FrameSize (for a large picture, straight to the size the
+// detector takes), keeping the picture for the consumers that want it at
+// full size.
+// At each keyframe it chooses the decoder's mode from the stream's
+// structure (see streamShape.mode): a change takes effect there, where no
+// later picture refers to one the old mode skipped.
+func (p *Pipeline) decodeLoop(ctx context.Context, a *Analyst, free *decode.FramePool, slot chan *decode.Frame) {
 	var (
 		dec        *decode.Decoder
 		codec      ingest.Codec
@@ -413,10 +420,11 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 		}
 		// Three buffers circulate: at most one waits in the slot and one is
 		// with the detector, so a free one is always at hand.
-		f := <-free
-		if err := dec.Convert(f, 0, 0); err != nil {
+		f := free.Get()
+		w, h := a.FrameSize(dec.PictureSize())
+		if err := dec.ConvertKeep(f, w, h); err != nil {
 			errSummary.add(err)
-			free <- f
+			free.Put(f)
 			return
 		}
 		sampled.Inc()
@@ -426,7 +434,7 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 			}
 		}
 		if p.latest.due(f.Capture) {
-			if jpeg, err := EncodeJPEG(f, snapshotQuality); err != nil {
+			if jpeg, err := snapshotJPEG(f); err != nil {
 				errSummary.add(err)
 			} else {
 				p.latest.set(jpeg, f.Capture)
@@ -435,7 +443,7 @@ func (p *Pipeline) decodeLoop(ctx context.Context, free, slot chan *decode.Frame
 		select {
 		case old := <-slot: // the detector is behind: the newer frame replaces the older
 			p.drop(stageFrameQueue)
-			free <- old
+			free.Put(old)
 		default:
 		}
 		slot <- f // the decoder is the only sender, so there is room
@@ -565,7 +573,7 @@ func (p *Pipeline) showMode(m decode.Mode) {
 
 // detectLoop hands each sampled frame to the Analyst and publishes its
 // events.
-func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free, slot chan *decode.Frame) error {
+func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free *decode.FramePool, slot chan *decode.Frame) error {
 	errSummary := newErrorSummary(p.Logger, "analysis errors", time.Minute)
 	defer errSummary.flush()
 	for {
@@ -577,7 +585,7 @@ func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free, slot chan *
 		}
 		p.applyScene(a)
 		res, err := a.Analyse(f)
-		free <- f
+		free.Put(f)
 		if err != nil {
 			errSummary.add(err)
 		}

@@ -2,6 +2,7 @@ package analyzer_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ type camera struct {
 	keys     map[int64]bool // capture times (unix ns) of the keyframes pushed
 	sampled  []time.Time    // capture times of the sampled frames, from the Health hook
 	analysed []analyzer.Analysis
+	badFrame error // the first sampled frame not at the model's size or without its full-size picture
 }
 
 // serveClips streams files with the camera simulator over loopback RTSP
@@ -79,10 +81,25 @@ func (c *camera) push(au ingest.AccessUnit) {
 	c.p.Push(au)
 }
 
-// Observe is the pipeline's Health hook: it sees every sampled frame.
+// Observe is the pipeline's Health hook: it sees every sampled frame,
+// which must be at the size analyzer.ConvertSize gives with its picture at
+// full size kept.
 func (c *camera) Observe(f *decode.Frame) error {
+	sw, sh := f.SourceSize()
+	ww, wh := analyzer.ConvertSize(c.p.Detector.Manifest().Input, sw, sh)
+	full, err := f.Full()
+	switch {
+	case err != nil:
+	case f.Width != ww || f.Height != wh:
+		err = fmt.Errorf("sampled frame %dx%d, want %dx%d", f.Width, f.Height, ww, wh)
+	case full.Width != sw || full.Height != sh || !full.Capture.Equal(f.Capture):
+		err = fmt.Errorf("full-size frame %dx%d at %v, want %dx%d at %v", full.Width, full.Height, full.Capture, sw, sh, f.Capture)
+	}
 	c.mu.Lock()
 	c.sampled = append(c.sampled, f.Capture)
+	if c.badFrame == nil {
+		c.badFrame = err
+	}
 	c.mu.Unlock()
 	return nil
 }
@@ -210,6 +227,11 @@ func TestPipelineDecodeModes(t *testing.T) {
 		for i, c := range cams {
 			ws[i].s1 = c.p.Stats()
 			ws[i].sampled, ws[i].analysed = c.since(ws[i].ms, ws[i].ma)
+			c.mu.Lock()
+			if c.badFrame != nil {
+				t.Error(c.badFrame)
+			}
+			c.mu.Unlock()
 		}
 		return ws
 	}

@@ -12,12 +12,14 @@ import (
 )
 
 // wrapCacheSize is how many frame buffers keep their OpenCV header between
-// calls: a pipeline circulates 3 buffers, so steady state creates none.
+// calls: a caller circulating up to 4 buffers of frames that need resizing
+// creates none in steady state.
 const wrapCacheSize = 4
 
 // Preprocessor turns BGR24 frames into a model's input tensor: resize
-// keeping the aspect ratio (bilinear), letterbox padding, channel order and
-// value = (pixel × scale − mean) / std, in NCHW float32. Buffers and Mats are
+// keeping the aspect ratio (bilinear; none for a frame the decoder already
+// scaled to that size), letterbox padding, channel order and value =
+// (pixel × scale − mean) / std, in NCHW float32. Buffers and Mats are
 // reused, so a stream of frames of one size allocates nothing after the
 // first. It is not safe for concurrent use (one per pipeline); Close frees
 // its C memory.
@@ -35,6 +37,23 @@ type Preprocessor struct {
 	staging gocv.Mat   // a packed copy of frames whose rows have padding
 	wraps   [wrapCacheSize]frameWrap
 	next    int // wraps slot to replace next
+}
+
+// ConvertSize is the size a decoder should convert a w×h picture to for a
+// model of input spec: straight to the model's letterboxed size (swscale,
+// area averaging) when that at least halves the picture, else the picture's
+// own size, which the Preprocessor then resizes with OpenCV's bilinear
+// filter. Below half, that filter reads every source pixel and gives the
+// pixels YOLO-family models are trained with (their letterbox uses it), at
+// a cost that stays small for such pictures; from half on it skips source
+// pixels (aliasing the models seldom saw), while the cost of converting
+// and resizing the full picture grows with its size (a 1080p camera).
+func ConvertSize(spec models.InputSpec, w, h int) (int, int) {
+	fit := spec.Fit(w, h)
+	if 2*fit.Width > w && 2*fit.Height > h {
+		return w, h
+	}
+	return fit.Width, fit.Height
 }
 
 // frameWrap is an OpenCV header over a frame's Go pixel buffer (no copy).
@@ -81,35 +100,36 @@ func NewPreprocessor(spec models.InputSpec) (*Preprocessor, error) {
 }
 
 // Tensor converts f (BGR24) into the model input and returns it with the
-// letterbox that maps model pixels back to f. The returned slice is reused:
-// it is valid until the next call of Tensor or Close.
+// letterbox that maps model pixels back to f's source picture
+// (f.SourceSize). A frame already at the letterboxed size of its source
+// (Decoder.ConvertKeep to the Fit size) goes straight into the tensor;
+// any other is resized first (GoCV, bilinear). The returned slice is
+// reused: it is valid until the next call of Tensor or Close.
 func (p *Preprocessor) Tensor(f *decode.Frame) ([]float32, models.Letterbox, error) {
 	if f == nil || f.Width <= 0 || f.Height <= 0 || f.Stride < 3*f.Width ||
 		len(f.Pix) < (f.Height-1)*f.Stride+3*f.Width {
 		return nil, models.Letterbox{}, fmt.Errorf("preprocess: %s", describeBadFrame(f))
 	}
-	src, err := p.frameMat(f)
-	if err != nil {
-		return nil, models.Letterbox{}, err
-	}
-	fit := p.spec.Fit(f.Width, f.Height)
-	img := src
+	fit := p.spec.Fit(f.SourceSize())
+	pix, stride := f.Pix, f.Stride
 	if fit.Width != f.Width || fit.Height != f.Height {
+		src, err := p.frameMat(f)
+		if err != nil {
+			return nil, models.Letterbox{}, err
+		}
 		gocv.Resize(*src, &p.resized, image.Pt(fit.Width, fit.Height), 0, 0, gocv.InterpolationLinear)
-		img = &p.resized
-	}
-	pix, err := img.DataPtrUint8()
-	if err != nil {
-		return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame: %w", err)
-	}
-	if len(pix) < 3*fit.Width*fit.Height {
-		return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame has %d bytes, want %d", len(pix), 3*fit.Width*fit.Height)
+		if pix, err = p.resized.DataPtrUint8(); err != nil {
+			return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame: %w", err)
+		}
+		if stride = 3 * fit.Width; len(pix) < stride*fit.Height {
+			return nil, models.Letterbox{}, fmt.Errorf("preprocess: resized frame has %d bytes, want %d", len(pix), stride*fit.Height)
+		}
 	}
 	if fit != p.fit {
 		p.pad()
 		p.fit = fit
 	}
-	p.fill(pix, fit)
+	p.fill(pix, stride, fit)
 	return p.buf, fit.Letterbox, nil
 }
 
@@ -164,9 +184,10 @@ func (p *Preprocessor) pad() {
 	}
 }
 
-// fill writes the packed BGR24 image pix (fit.Width×fit.Height) into the
-// tensor at (fit.X, fit.Y), converting each byte through the tables.
-func (p *Preprocessor) fill(pix []byte, fit models.Fit) {
+// fill writes the BGR24 image pix (fit.Width×fit.Height, rows stride bytes
+// apart) into the tensor at (fit.X, fit.Y), converting each byte through
+// the tables.
+func (p *Preprocessor) fill(pix []byte, stride int, fit models.Fit) {
 	plane := p.spec.Width * p.spec.Height
 	// dst[k] and lut[k] are the tensor plane and table of the model channel
 	// fed by byte k (0 B, 1 G, 2 R) of a pixel.
@@ -181,7 +202,7 @@ func (p *Preprocessor) fill(pix []byte, fit models.Fit) {
 	w := fit.Width
 	row := 3 * w
 	for y := range fit.Height {
-		in := pix[y*row : (y+1)*row]
+		in := pix[y*stride : y*stride+row]
 		o := (fit.Y+y)*p.spec.Width + fit.X
 		db, dg, dr := dst[0][o:o+w], dst[1][o:o+w], dst[2][o:o+w]
 		// Equal lengths let the compiler drop the bounds checks of dg and dr.

@@ -15,9 +15,14 @@ import (
 // one goroutine that analyses the camera: a Rule need not be safe for
 // concurrent use.
 //
-// Observe must not keep or modify frame or tracks after it returns: the
-// frame's buffer is reused for the next frame, so evidence (a JPEG
-// snapshot) is encoded during the call. Observe returns the events proven
+// frame is the frame the detector analysed, which may be scaled to the
+// model's input: geometry (tracks, the scene) is in the pixels of its
+// source picture (frame.SourceSize), and frame.Full gives that picture at
+// full size, converted on the first call of the frame, so a rule that
+// reads pixels (a signal head's colour) or keeps evidence asks for it
+// only when it needs it. Observe must not keep or modify frame or tracks
+// after it returns: the frame's buffer is reused for the next frame, so
+// evidence (a JPEG snapshot) is encoded during the call. Observe returns the events proven
 // on this frame; the Analyst fills in their CameraID, SystemID, Node and
 // Model when left empty, so a rule sets only what it knows (type, ts, zone
 // or line, object, measures, evidence). Flush returns the events a rule

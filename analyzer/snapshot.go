@@ -48,6 +48,16 @@ func (l *latestPicture) get() ([]byte, time.Time, bool) {
 	return l.jpeg, l.capture, l.jpeg != nil
 }
 
+// snapshotJPEG encodes the picture of f at full size as the camera's
+// latest picture.
+func snapshotJPEG(f *decode.Frame) ([]byte, error) {
+	full, err := f.Full()
+	if err != nil {
+		return nil, fmt.Errorf("latest picture: %w", err)
+	}
+	return EncodeJPEG(full, snapshotQuality)
+}
+
 // EncodeJPEG encodes a BGR24 frame as JPEG at the given quality (1-100).
 func EncodeJPEG(f *decode.Frame, quality int) ([]byte, error) {
 	if f.Width <= 0 || f.Height <= 0 || f.Stride < 3*f.Width || len(f.Pix) < f.Stride*(f.Height-1)+3*f.Width {

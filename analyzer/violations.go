@@ -84,8 +84,8 @@ func NewViolationRule(camera string, sc scene.Scene, evidence *EvidenceDir, log 
 
 // Observe implements Rule.
 func (r *ViolationRule) Observe(ts time.Time, frame *decode.Frame, tracks []track.Track) []sink.Event {
-	if !r.sized && frame != nil && frame.Width > 0 && frame.Height > 0 {
-		eng, err := violation.New(r.camera, r.scene, violation.Config{Aspect: float64(frame.Width) / float64(frame.Height)})
+	if w, h := sourceSize(frame); !r.sized && w > 0 && h > 0 {
+		eng, err := violation.New(r.camera, r.scene, violation.Config{Aspect: float64(w) / float64(h)})
 		if err != nil {
 			r.errs.add(err)
 		} else {
@@ -110,6 +110,14 @@ func (r *ViolationRule) Observe(ts time.Time, frame *decode.Frame, tracks []trac
 		events = append(events, v.Event)
 	}
 	return events
+}
+
+// sourceSize is the size of frame's source picture, 0×0 for no frame.
+func sourceSize(frame *decode.Frame) (int, int) {
+	if frame == nil {
+		return 0, 0
+	}
+	return frame.SourceSize()
 }
 
 // Flush implements Rule: every violation is decided on the frame that proves

@@ -131,8 +131,8 @@ func TestQuickPieces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(a) != 3 {
-			t.Fatalf("got %d stages, want decode, convert and preprocess", len(a))
+		if len(a) != 5 {
+			t.Fatalf("got %d stages, want decode, two conversions and two preprocessings", len(a))
 		}
 		for _, s := range a {
 			t.Logf("%s: %d allocs, %d B per frame over %d frames", s.Stage, s.AllocsPerFrame, s.BytesPerFrame, s.Frames)

@@ -137,8 +137,10 @@ func decodeRate(c *clipPackets, mode decode.Mode, minTime time.Duration) (Decode
 
 // measureAllocs runs testing.Benchmark with ReportAllocs on the stages of
 // the frame path that must not allocate in steady state: decoding an access
-// unit, converting a picture to BGR, and preprocessing a frame into the
-// model tensor.
+// unit, converting a picture to BGR (at its own size, and straight to the
+// model's size keeping the picture, as the pipelines do), and
+// preprocessing a frame into the model tensor (with a resize, and a frame
+// already at the model's size).
 func measureAllocs(spec models.InputSpec, clip string) ([]AllocResult, error) {
 	c, err := readClip(clip)
 	if err != nil {
@@ -183,44 +185,53 @@ func measureAllocs(spec models.InputSpec, clip string) ([]AllocResult, error) {
 	add("decode (libavcodec, every frame)", "per access unit of "+c.name, r)
 
 	// A ready picture for conversion and preprocessing.
-	var f decode.Frame
 	for _, au := range c.aus {
 		if ready, _ := dec.Decode(au); ready {
 			break
 		}
 	}
-	if err := dec.Convert(&f, 0, 0); err != nil {
-		return nil, fmt.Errorf("bench: convert %s: %w", c.name, err)
-	}
-	r = testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := dec.Convert(&f, 0, 0); err != nil && benchErr == nil {
-				benchErr = err
-			}
-		}
-	})
-	if benchErr != nil {
-		return nil, fmt.Errorf("bench: convert %s: %w", c.name, benchErr)
-	}
-	add("convert (swscale → BGR24)", fmt.Sprintf("%dx%d, reused frame", f.Width, f.Height), r)
-
 	pre, err := analyzer.NewPreprocessor(spec)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer pre.Close()
-	r = testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, _, err := pre.Tensor(&f); err != nil && benchErr == nil {
-				benchErr = err
-			}
-		}
-	})
-	if benchErr != nil {
-		return nil, fmt.Errorf("bench: preprocess %s: %w", c.name, benchErr)
+	var full, small decode.Frame
+	defer small.Close()
+	w, h := dec.PictureSize()
+	fit := spec.Fit(w, h)
+	steps := []struct {
+		stage, note string
+		step        func() error
+	}{
+		{"convert (swscale → BGR24)", fmt.Sprintf("%dx%d, reused frame", w, h),
+			func() error { return dec.Convert(&full, 0, 0) }},
+		{"convert to model size (swscale → BGR24)", fmt.Sprintf("%dx%d → %dx%d, picture kept and released as a Pipeline does", w, h, fit.Width, fit.Height),
+			func() error {
+				err := dec.ConvertKeep(&small, fit.Width, fit.Height)
+				small.Release()
+				return err
+			}},
+		{"preprocess (GoCV letterbox → NCHW)", fmt.Sprintf("%dx%d → %dx%d, for images and frames of other sizes", w, h, spec.Width, spec.Height),
+			func() error { _, _, err := pre.Tensor(&full); return err }},
+		{"preprocess (model-size frame → NCHW)", fmt.Sprintf("%dx%d → %dx%d, no resize", fit.Width, fit.Height, spec.Width, spec.Height),
+			func() error { _, _, err := pre.Tensor(&small); return err }},
 	}
-	add("preprocess (GoCV letterbox → NCHW)", fmt.Sprintf("%dx%d → %dx%d", f.Width, f.Height, spec.Width, spec.Height), r)
+	for _, s := range steps {
+		if err := s.step(); err != nil { // the frames get their content
+			return nil, fmt.Errorf("bench: %s of %s: %w", s.stage, c.name, err)
+		}
+		r := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.step(); err != nil && benchErr == nil {
+					benchErr = err
+				}
+			}
+		})
+		if benchErr != nil {
+			return nil, fmt.Errorf("bench: %s of %s: %w", s.stage, c.name, benchErr)
+		}
+		add(s.stage, s.note, r)
+	}
 	return out, nil
 }

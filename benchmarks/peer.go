@@ -324,17 +324,16 @@ func (p *offlinePass) run(ctx context.Context, fps, maxSeconds float64, parallel
 		ms  float64
 		f   *decode.Frame
 	}
-	free := make(chan *decode.Frame, 3)
-	for range cap(free) {
-		free <- &decode.Frame{}
-	}
+	free := decode.NewFramePool(3)
+	defer free.Close()
 	analyse := func(s sampled) error {
-		defer func() { free <- s.f }()
+		defer free.Put(s.f)
 		input, lb, err := p.pre.Tensor(s.f)
 		if err != nil {
 			return err
 		}
-		dets, err := p.det.Detect(input, lb, s.f.Width, s.f.Height)
+		w, h := s.f.SourceSize()
+		dets, err := p.det.Detect(input, lb, w, h)
 		if err != nil {
 			return err
 		}
@@ -353,7 +352,7 @@ func (p *offlinePass) run(ctx context.Context, fps, maxSeconds float64, parallel
 				if inferErr == nil {
 					inferErr = analyse(s)
 				} else {
-					free <- s.f
+					free.Put(s.f)
 				}
 			}
 		})
@@ -372,7 +371,7 @@ func (p *offlinePass) run(ctx context.Context, fps, maxSeconds float64, parallel
 			decErr = errStopped
 			break
 		}
-		n, err := decodeSampled(clip, fps, maxSeconds, free, func(i int, ms float64, f *decode.Frame) error {
+		n, err := decodeSampled(clip, p.det.Input(), fps, maxSeconds, free, func(i int, ms float64, f *decode.Frame) error {
 			return emit(sampled{key: frameKey{filepath.Base(clip), i}, ms: ms, f: f})
 		})
 		p.decoded += n
@@ -406,10 +405,12 @@ func differing(want, got map[frameKey]frameDets) int {
 }
 
 // decodeSampled decodes clip and calls emit with the display index, time
-// since the first frame (ms) and a converted frame taken from free, for
-// every frame the sampler keeps. It stops after maxSeconds of video when
-// that is set. It returns the number of frames decoded.
-func decodeSampled(clip string, fps, maxSeconds float64, free chan *decode.Frame, emit func(int, float64, *decode.Frame) error) (int, error) {
+// since the first frame (ms) and a frame taken from free, for every frame
+// the sampler keeps: converted as a Pipeline converts (to
+// analyzer.ConvertSize, the picture kept). It stops
+// after maxSeconds of video when that is set. It returns the number of
+// frames decoded.
+func decodeSampled(clip string, spec models.InputSpec, fps, maxSeconds float64, free *decode.FramePool, emit func(int, float64, *decode.Frame) error) (int, error) {
 	dm, err := decode.OpenFile(clip)
 	if err != nil {
 		return 0, err
@@ -447,9 +448,11 @@ func decodeSampled(clip string, fps, maxSeconds float64, free chan *decode.Frame
 			next += period
 		}
 		timed = true
-		f := <-free
-		if err := dec.Convert(f, 0, 0); err != nil {
-			free <- f
+		f := free.Get()
+		pw, ph := dec.PictureSize()
+		w, h := analyzer.ConvertSize(spec, pw, ph)
+		if err := dec.ConvertKeep(f, w, h); err != nil {
+			free.Put(f)
 			return false, nil // counted by the decoder; the frame is skipped
 		}
 		return false, emit(index, ms, f)

@@ -5,7 +5,9 @@
 //
 // One Monitor per camera is fed the frames the analysis pipeline samples
 // (Observe); it keeps its own pace by capture time, so feeding it more often
-// costs only a comparison. Each frame is measured once on a small grey
+// costs only a comparison. The frames may be scaled to a detector's input:
+// a measured frame is taken at full size (decode.Frame.Full), which the
+// thresholds below are set for. Each frame is measured once on a small grey
 // thumbnail and a detail picture at most 640 pixels wide (GoCV):
 //
 //   - frozen: the thumbnail differs from the previous sample by less than a

@@ -205,7 +205,8 @@ func frameTime(f *decode.Frame) time.Time {
 
 // Observe measures f when Interval has passed since the last measured frame
 // (by capture time) and updates the conditions, calling OnChange for each
-// change. It does not keep f. A frame that is not BGR24 gives an error
+// change. f may be scaled (to a detector's input): the picture is measured
+// at full size (f.Full), converted only on the frames measured. It does not keep f. A frame that is not BGR24 gives an error
 // wrapping ErrBadFrame and changes nothing.
 func (m *Monitor) Observe(f *decode.Frame) error {
 	m.mu.Lock()
@@ -227,7 +228,11 @@ func (m *Monitor) Observe(f *decode.Frame) error {
 		return nil // too soon (or slightly out of order)
 	}
 
-	meas, err := m.pic.measure(f)
+	full, err := f.Full() // the thresholds are set for the picture's own size
+	if err != nil {
+		return fmt.Errorf("camera %s: %w: %w", m.Camera, ErrBadFrame, err)
+	}
+	meas, err := m.pic.measure(full)
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", m.Camera, err)
 	}

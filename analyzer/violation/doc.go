@@ -4,7 +4,8 @@
 // scene (package scene).
 //
 // An Engine is fed every analysed frame: its capture time, the decoded
-// frame (for the signal colours and the snapshots) and every live track
+// frame (for the signal colours and the snapshots, both read from the
+// picture at full size, decode.Frame.Full) and every live track
 // the tracker returned (a track missing from a call has ended). Only
 // matched observations (Track.Updated) move a track's state, and only
 // confirmed tracks are reported; an act proved while the track is still

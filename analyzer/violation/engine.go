@@ -150,18 +150,24 @@ func (e *Engine) Signals() []SignalReading {
 
 // Observe takes the frame captured at ts and every live track the tracker
 // returned for it (a track missing from a call has ended), and returns the
-// violations proved on this frame. frame may be nil (then the signals are
-// read from the feed only and no snapshot is made). Times must not go
-// backwards (ErrTimeBackwards). When a snapshot fails the violations are
-// still returned, without it, with an error wrapping ErrSnapshot.
+// violations proved on this frame. frame may be scaled (to a detector's
+// input): the signal colours and the snapshots are taken from its picture
+// at full size (frame.Full), converted only when one is needed. frame may
+// be nil (then the signals are read from the feed only and no snapshot is
+// made). Times must not go backwards (ErrTimeBackwards). When a snapshot
+// fails the violations are still returned, without it, with an error
+// wrapping ErrSnapshot.
 func (e *Engine) Observe(ts time.Time, frame *decode.Frame, tracks []track.Track) ([]Violation, error) {
 	if !e.last.IsZero() && ts.Before(e.last) {
 		return nil, fmt.Errorf("violation: %s after %s: %w",
 			ts.Format(time.RFC3339Nano), e.last.Format(time.RFC3339Nano), ErrTimeBackwards)
 	}
 	e.last = ts
+	var errs []error
 	for i := range e.signals {
-		e.signals[i].update(ts, frame, e.cfg.FeedTTL)
+		if err := e.signals[i].update(ts, frame, e.cfg.FeedTTL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	clear(e.live)
 	for i := range tracks {
@@ -171,7 +177,6 @@ func (e *Engine) Observe(ts time.Time, frame *decode.Frame, tracks []track.Track
 
 	var (
 		out  []Violation
-		errs []error
 		acts []act
 	)
 	for i := range tracks {

@@ -57,7 +57,11 @@ func (e *Engine) violation(ts time.Time, f *decode.Frame, tk *track.Track, a act
 	if f == nil {
 		return v, nil
 	}
-	jpg, err := e.snapshot(f, tk, a, ev)
+	full, err := f.Full() // evidence: plates must stay legible
+	var jpg []byte
+	if err == nil {
+		jpg, err = e.snapshot(full, tk, a, ev)
+	}
 	if err != nil {
 		return v, fmt.Errorf("violation: %s of track %d: %w: %w", a.rule, tk.ID, ErrSnapshot, err)
 	}

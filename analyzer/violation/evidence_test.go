@@ -100,46 +100,63 @@ func TestRedLightSnapshot(t *testing.T) {
 }
 
 // Each kind of rule draws on a real decoded frame (with the stride and
-// size the decoder gives) and the snapshot decodes to the frame's size.
+// size the decoder gives) and the snapshot decodes to the picture's full
+// size, also when the frame analysed was scaled to a model's input (the
+// evidence must keep plates legible).
 func TestSnapshotOnRealFootage(t *testing.T) {
-	v, err := decode.OpenVideo(testenv.Clip(t, "traffic_residential_street_cctv_parked_cars.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	var frame decode.Frame
-	if err := v.Next(&frame); err != nil {
-		t.Fatal(err)
-	}
-	sc := scene.Scene{
-		Lanes: []scene.Lane{{ID: "street", Direction: scene.Point{X: 1, Y: 0.2}, Classes: []string{"car"},
-			Polygon: scene.Polygon{{X: 0.05, Y: 0.45}, {X: 0.95, Y: 0.55}, {X: 0.95, Y: 0.8}, {X: 0.05, Y: 0.7}}}},
-		Zones: []scene.Zone{{ID: "hydrant", Kind: scene.ZoneNoParking, Dwell: scene.Duration(20 * time.Second),
-			Polygon: scene.Polygon{{X: 0.6, Y: 0.1}, {X: 0.9, Y: 0.1}, {X: 0.9, Y: 0.4}, {X: 0.6, Y: 0.4}}}},
-	}
-	e := newEngine(t, sc, Config{Aspect: float64(frame.Width) / float64(frame.Height)})
-	const dt = 500 * time.Millisecond
-	fr := frames(dt,
-		tr{id: 1, class: "truck", pts: line(pt(0.2, 0.6), pt(0.5, 0.66), 12)},     // restricted lane
-		tr{id: 2, class: "car", pts: line(pt(0.9, 0.72), pt(0.3, 0.6), 12)},       // wrong way
-		tr{id: 3, class: "car", pts: jittered(hold(pt(0.75, 0.3), 50), 0.002, 9)}, // parked
-	)
-	seen := make(map[string]bool)
-	for i, tracks := range fr {
-		vs, err := e.Observe(t0.Add(time.Duration(i)*dt), &frame, tracks)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			seen[v.Event.Type] = true
-			img := checkSnapshot(t, v, frame.Width, frame.Height)
-			img.Close()
-		}
-	}
-	for _, typ := range []string{sink.TypeViolationRestrictedLane, sink.TypeViolationWrongWay, sink.TypeViolationIllegalParking} {
-		if !seen[typ] {
-			t.Errorf("no %s", typ)
-		}
+	for _, tc := range []struct {
+		name string
+		w, h int // the analysed frame's size; 0×0 the picture's own
+	}{
+		{"full size", 0, 0},
+		{"model size, picture kept", 416, 234},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := decode.OpenVideo(testenv.Clip(t, "traffic_residential_street_cctv_parked_cars.mp4"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			var frame decode.Frame
+			defer frame.Close()
+			if err := v.Decode(); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.ConvertKeep(&frame, tc.w, tc.h); err != nil {
+				t.Fatal(err)
+			}
+			w, h := frame.SourceSize()
+			sc := scene.Scene{
+				Lanes: []scene.Lane{{ID: "street", Direction: scene.Point{X: 1, Y: 0.2}, Classes: []string{"car"},
+					Polygon: scene.Polygon{{X: 0.05, Y: 0.45}, {X: 0.95, Y: 0.55}, {X: 0.95, Y: 0.8}, {X: 0.05, Y: 0.7}}}},
+				Zones: []scene.Zone{{ID: "hydrant", Kind: scene.ZoneNoParking, Dwell: scene.Duration(20 * time.Second),
+					Polygon: scene.Polygon{{X: 0.6, Y: 0.1}, {X: 0.9, Y: 0.1}, {X: 0.9, Y: 0.4}, {X: 0.6, Y: 0.4}}}},
+			}
+			e := newEngine(t, sc, Config{Aspect: float64(w) / float64(h)})
+			const dt = 500 * time.Millisecond
+			fr := frames(dt,
+				tr{id: 1, class: "truck", pts: line(pt(0.2, 0.6), pt(0.5, 0.66), 12)},     // restricted lane
+				tr{id: 2, class: "car", pts: line(pt(0.9, 0.72), pt(0.3, 0.6), 12)},       // wrong way
+				tr{id: 3, class: "car", pts: jittered(hold(pt(0.75, 0.3), 50), 0.002, 9)}, // parked
+			)
+			seen := make(map[string]bool)
+			for i, tracks := range fr {
+				vs, err := e.Observe(t0.Add(time.Duration(i)*dt), &frame, tracks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range vs {
+					seen[v.Event.Type] = true
+					img := checkSnapshot(t, v, w, h)
+					img.Close()
+				}
+			}
+			for _, typ := range []string{sink.TypeViolationRestrictedLane, sink.TypeViolationWrongWay, sink.TypeViolationIllegalParking} {
+				if !seen[typ] {
+					t.Errorf("no %s", typ)
+				}
+			}
+		})
 	}
 }
 

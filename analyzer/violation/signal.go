@@ -1,6 +1,7 @@
 package violation
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -234,18 +235,27 @@ func (s *signal) fromFeed(ts time.Time, ttl time.Duration) (SignalState, bool) {
 	return "", false
 }
 
-// update sets the signal's state for the frame captured at ts.
-func (s *signal) update(ts time.Time, f *decode.Frame, ttl time.Duration) {
+// update sets the signal's state for the frame captured at ts. Without a
+// fresh feed state it reads the colour from f at full size (f.Full); an
+// error converting it leaves the state unknown and is returned.
+func (s *signal) update(ts time.Time, f *decode.Frame, ttl time.Duration) error {
 	st, ok := s.fromFeed(ts, ttl)
 	src := SourceFeed
+	var err error
 	if !ok {
 		st, src = SignalUnknown, SourceCamera
 		if f != nil {
-			st = ReadSignal(f, s.lo, s.hi)
+			var full *decode.Frame
+			if full, err = f.Full(); err == nil {
+				st = ReadSignal(full, s.lo, s.hi)
+			} else {
+				err = fmt.Errorf("violation: signal %s: %w", s.id, err)
+			}
 		}
 	}
 	if st != s.state || s.since.IsZero() {
 		s.since = ts
 	}
 	s.state, s.source = st, src
+	return err
 }

@@ -418,7 +418,13 @@ type annotatedVideo struct {
 	w    *gocv.VideoWriter
 }
 
-func (v *annotatedVideo) frame(f *decode.Frame, res *analyzer.Analysis) error {
+// frame draws res on the analysed frame's picture at full size and writes
+// it.
+func (v *annotatedVideo) frame(analysed *decode.Frame, res *analyzer.Analysis) error {
+	f, err := analysed.Full()
+	if err != nil {
+		return fmt.Errorf("annotate: %w", err)
+	}
 	mat, err := gocv.NewMatFromBytes(f.Height, f.Width, gocv.MatTypeCV8UC3, f.Pix[:f.Stride*f.Height])
 	if err != nil {
 		return fmt.Errorf("annotate: %w", err)

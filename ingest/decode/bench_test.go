@@ -48,8 +48,9 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// BenchmarkConvert converts one decoded 640x360 picture to BGR24, at the
-// model input size and at native size.
+// BenchmarkConvert converts one decoded 640x360 picture to BGR24: straight
+// to the model's input size (as Convert, and as ConvertKeep keeping the
+// picture, then released as a pipeline does), and at native size.
 func BenchmarkConvert(b *testing.B) {
 	dm, pkts := readAll(b, clip(b, clipOverhead))
 	d, err := NewDecoder(dm.Codec())
@@ -69,16 +70,26 @@ func BenchmarkConvert(b *testing.B) {
 	for _, size := range []struct {
 		name string
 		w, h int
-	}{{"416x234", 416, 234}, {"native", 0, 0}} {
+		keep bool
+	}{{"416x234", 416, 234, false}, {"416x234-kept", 416, 234, true}, {"native", 0, 0, false}} {
 		b.Run(size.name, func(b *testing.B) {
 			var f Frame
-			if err := d.Convert(&f, size.w, size.h); err != nil {
+			defer f.Close()
+			convert := func() error {
+				if !size.keep {
+					return d.Convert(&f, size.w, size.h)
+				}
+				err := d.ConvertKeep(&f, size.w, size.h)
+				f.Release()
+				return err
+			}
+			if err := convert(); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if err := d.Convert(&f, size.w, size.h); err != nil {
+				if err := convert(); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -288,40 +288,34 @@ func (d *Decoder) PictureSize() (w, h int) {
 // Convert scales and converts the ready picture to BGR24 of width×height
 // into dst, reusing dst.Pix when it is big enough, and sets dst's times to
 // PictureTime. 0×0 means the picture's own size; a single 0 keeps the
-// aspect ratio. It returns ErrNoPicture when no picture is ready.
+// aspect ratio. A picture dst kept is released. It returns ErrNoPicture
+// when no picture is ready.
 func (d *Decoder) Convert(dst *Frame, width, height int) error {
+	return d.convert(dst, width, height, false)
+}
+
+// ConvertKeep is Convert for a frame scaled to the size its first consumer
+// wants (a model's input) while others may want the picture at full size:
+// dst keeps a reference to the decoded picture (no copy), so dst.Full can
+// convert it later, only when asked. Release dst when done with it, so the
+// decoder gets the picture's buffers back; in steady state this allocates
+// no Go memory.
+func (d *Decoder) ConvertKeep(dst *Frame, width, height int) error {
+	return d.convert(dst, width, height, true)
+}
+
+func (d *Decoder) convert(dst *Frame, width, height int, keep bool) error {
 	if d.c == nil {
 		return fmt.Errorf("convert: %w", ErrClosed)
 	}
 	if !d.c.ready {
 		return fmt.Errorf("convert: %w", ErrNoPicture)
 	}
-	w, h := d.c.pictureSize()
-	width, height, err := targetSize(w, h, width, height)
-	if err != nil {
-		return fmt.Errorf("convert: %w", err)
-	}
-	dst.resize(width, height)
-	if err := d.c.convert(dst.Pix, dst.Stride, width, height); err != nil {
+	if err := convertPicture(d.c, dst, width, height, keep); err != nil {
 		return fmt.Errorf("convert: %w", err)
 	}
 	dst.PTS, dst.Capture = d.picPTS, d.picCapture
 	return nil
-}
-
-// targetSize resolves a requested size against the source size w×h.
-func targetSize(w, h, width, height int) (int, int, error) {
-	switch {
-	case width < 0 || height < 0 || w <= 0 || h <= 0:
-		return 0, 0, fmt.Errorf("invalid size %dx%d for a %dx%d picture", width, height, w, h)
-	case width == 0 && height == 0:
-		return w, h, nil
-	case width == 0:
-		return max(1, (w*height+h/2)/h), height, nil
-	case height == 0:
-		return width, max(1, (h*width+w/2)/w), nil
-	}
-	return width, height, nil
 }
 
 // Close releases the decoder's C memory. It is safe to call more than once.

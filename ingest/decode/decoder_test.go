@@ -82,13 +82,19 @@ func ffmpegFirstFrame(t *testing.T, path string) []byte {
 
 // hevcClip encodes a short H.265 clip with B-frames from the tram clip.
 func hevcClip(t *testing.T) string {
+	return encodeTram(t, "tram.hevc.mp4", "-frames:v", "48", "-vf", "scale=320:240", "-c:v", "libx265", "-preset", "ultrafast",
+		"-x265-params", "log-level=error:keyint=24:bframes=3:pools=1:frame-threads=1")
+}
+
+// encodeTram encodes the tram clip with the ffmpeg output options opts,
+// without audio, into a temporary file called name, and returns its path.
+func encodeTram(t *testing.T, name string, opts ...string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "tram.hevc.mp4")
-	cmd := exec.Command("ffmpeg", "-v", "error", "-i", clip(t, clipTram), "-frames:v", "48",
-		"-vf", "scale=320:240", "-c:v", "libx265", "-preset", "ultrafast",
-		"-x265-params", "log-level=error:keyint=24:bframes=3:pools=1:frame-threads=1", "-an", out)
+	out := filepath.Join(t.TempDir(), name)
+	args := append([]string{"-v", "error", "-i", clip(t, clipTram)}, opts...)
+	cmd := exec.Command("ffmpeg", append(args, "-an", out)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("encode H.265 clip: %v: %s", err, b)
+		t.Fatalf("encode %s: %v: %s", name, err, b)
 	}
 	return out
 }

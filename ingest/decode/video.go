@@ -58,6 +58,17 @@ func (v *Video) Errors() int { return v.errors }
 // dst.Pix when it is big enough. It returns io.EOF after the last frame.
 // Damaged packets are skipped and counted (Errors).
 func (v *Video) Next(dst *Frame) error {
+	if err := v.Decode(); err != nil {
+		return err
+	}
+	return v.convert(dst, 0, 0, false)
+}
+
+// Decode decodes the next picture in presentation order, for PictureTime,
+// PictureSize and ConvertKeep, which a caller that wants only some frames
+// (a sampler) calls for those alone. It returns io.EOF after the last
+// picture. Damaged packets are skipped and counted (Errors).
+func (v *Video) Decode() error {
 	if v.c == nil {
 		return fmt.Errorf("next frame of %s: %w", v.path, ErrClosed)
 	}
@@ -68,15 +79,6 @@ func (v *Video) Next(dst *Frame) error {
 		}
 		switch {
 		case got:
-			w, h := v.c.pictureSize()
-			dst.resize(w, h)
-			if err := v.c.convert(dst.Pix, dst.Stride, w, h); err != nil {
-				return fmt.Errorf("next frame of %s: %w", v.path, err)
-			}
-			dst.PTS, dst.Capture = 0, time.Time{}
-			if ts := v.c.pictureTS(); ts != noPTS {
-				dst.PTS = v.info.toDuration(ts - v.info.start)
-			}
 			return nil
 		case errors.Is(err, io.EOF):
 			return io.EOF
@@ -96,6 +98,49 @@ func (v *Video) Next(dst *Frame) error {
 		}
 		v.note(v.c.sendInput(v.in)) // a damaged packet is skipped
 	}
+}
+
+// PictureTime returns the PTS, since the start of the stream, of the
+// picture Decode made ready.
+func (v *Video) PictureTime() time.Duration {
+	if v.c == nil || !v.c.ready {
+		return 0
+	}
+	if ts := v.c.pictureTS(); ts != noPTS {
+		return v.info.toDuration(ts - v.info.start)
+	}
+	return 0
+}
+
+// PictureSize returns the size of the picture Decode made ready, 0×0 when
+// none is.
+func (v *Video) PictureSize() (w, h int) {
+	if v.c == nil || !v.c.ready {
+		return 0, 0
+	}
+	return v.c.pictureSize()
+}
+
+// ConvertKeep converts the picture Decode made ready as
+// Decoder.ConvertKeep does: to BGR24 of width×height into dst, keeping a
+// reference to the picture for dst.Full; dst.PTS is PictureTime and
+// dst.Capture zero.
+func (v *Video) ConvertKeep(dst *Frame, width, height int) error {
+	return v.convert(dst, width, height, true)
+}
+
+func (v *Video) convert(dst *Frame, width, height int, keep bool) error {
+	if v.c == nil {
+		return fmt.Errorf("convert a frame of %s: %w", v.path, ErrClosed)
+	}
+	if !v.c.ready {
+		return fmt.Errorf("convert a frame of %s: %w", v.path, ErrNoPicture)
+	}
+	if err := convertPicture(v.c, dst, width, height, keep); err != nil {
+		return fmt.Errorf("convert a frame of %s: %w", v.path, err)
+	}
+	dst.PTS, dst.Capture = v.PictureTime(), time.Time{}
+	return nil
 }
 
 // note counts a damaged packet or picture: err or errors libavcodec logged.
