@@ -288,9 +288,9 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 	}
 }
 
-// maxJumpGap is the longest time for an object to be joined to a box out of
-// its reach by overlap (within reaches): one missed frame at 2 fps. After
-// longer the reach would span much of the picture and join two objects.
+// maxJumpGap is the longest gap over which within joins an object to a box
+// it does not overlap: one missed frame at 2 fps. After longer the reach
+// would span much of the picture and join two objects.
 const maxJumpGap = time.Second
 
 // jumpSimilarity scores a detection for a track seen once, which has no
