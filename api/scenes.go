@@ -14,8 +14,13 @@ import (
 	"github.com/matthan/matthan/api/store"
 )
 
-// ActionSceneUpdate is the audit action of a scene saved through the API.
+// ActionSceneUpdate is the audit action of a scene saved through the API,
+// recorded once the scene is valid and before it is applied.
 const ActionSceneUpdate = "scene.update"
+
+// ActionSceneUpdateFailed is audited when a scene audited as
+// ActionSceneUpdate could then not be applied; the previous one stays.
+const ActionSceneUpdateFailed = "scene.update_failed"
 
 // SceneStore keeps the cameras' scenes (counting lines, zones, lanes,
 // signals) and hands a changed one to the engine. It must be safe for
@@ -115,24 +120,35 @@ func (s *Server) putScene(w http.ResponseWriter, r *http.Request, p *principal) 
 		writeError(w, http.StatusBadRequest, "camera: the body's camera "+quote(sc.Camera)+" differs from the path's")
 		return
 	}
+	if err := sc.Validate(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	old, _, err := s.Scenes.Scene(id)
 	if err != nil {
 		s.fail(w, "save scene", err)
 		return
 	}
-	if err := s.Scenes.SetScene(r.Context(), id, &sc); err != nil {
-		if errors.Is(err, scene.ErrInvalidScene) {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		s.fail(w, "save scene", err)
-		return
-	}
+	// The change is audited before it is made, so that no scene runs
+	// without its audit entry; a change that then fails is audited too.
 	before, _ := audit.JSON(sceneSummary(id, old))
 	after, _ := audit.JSON(sceneSummary(id, &sc))
 	if _, err := s.Store.Audit().Record(r.Context(), audit.Entry{Actor: p.actor(), Action: ActionSceneUpdate,
 		Object: "camera:" + id, Before: before, After: after}); err != nil {
 		s.fail(w, "save scene", fmt.Errorf("audit: %w", err))
+		return
+	}
+	if err := s.Scenes.SetScene(r.Context(), id, &sc); err != nil {
+		why, _ := audit.JSON(map[string]string{"error": err.Error()})
+		if _, aerr := s.Store.Audit().Record(r.Context(), audit.Entry{Actor: p.actor(), Action: ActionSceneUpdateFailed,
+			Object: "camera:" + id, After: why}); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("audit: %w", aerr))
+		}
+		if errors.Is(err, scene.ErrInvalidScene) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.fail(w, "save scene", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, sc)

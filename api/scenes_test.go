@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ type memScenes struct {
 	mu     sync.Mutex
 	scenes map[string]*scene.Scene
 	saved  map[string]time.Time
+	fail   error // SetScene's answer to a valid scene when set (the pipeline refused it)
 }
 
 func (m *memScenes) Scene(camera string) (*scene.Scene, time.Time, error) {
@@ -33,6 +36,9 @@ func (m *memScenes) SetScene(_ context.Context, camera string, sc *scene.Scene) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
 	m.scenes[camera] = sc
 	m.saved[camera] = time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
 	return nil
@@ -228,6 +234,39 @@ func TestSceneInvalid(t *testing.T) {
 		t.Errorf("refused scenes audited: %d entries, %v", len(entries), err)
 	}
 
+}
+
+// TestSceneNotApplied: a valid scene the engine then cannot apply is
+// audited as an update and as its failure, answers the error, and the
+// previous scene stays.
+func TestSceneNotApplied(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fail   error
+		status int
+	}{
+		{"refused by the pipeline", fmt.Errorf("%w: model firesmoke_416 not found", scene.ErrInvalidScene), http.StatusBadRequest},
+		{"disk full", errors.New("write scene file: no space left on device"), http.StatusInternalServerError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, false)
+			scenes := &memScenes{scenes: map[string]*scene.Scene{}, saved: map[string]time.Time{}, fail: tc.fail}
+			e.srv.Scenes = scenes
+			r := e.as(uICTAdmin, "PUT", "/api/v1/cameras/"+camOwn+"/scene", sceneBody(camOwn))
+			if r.status != tc.status {
+				t.Errorf("%d %s, want %d", r.status, r.body, tc.status)
+			}
+			if sc, _, _ := scenes.Scene(camOwn); sc != nil {
+				t.Errorf("the scene was saved: %+v", sc)
+			}
+			for _, action := range []string{ActionSceneUpdate, ActionSceneUpdateFailed} {
+				entries, err := e.store.Audit().Query(context.Background(), audit.Filter{Action: action})
+				if err != nil || len(entries) != 1 || entries[0].Object != "camera:"+camOwn {
+					t.Errorf("%s: %d entries, %v; want one for camera:%s", action, len(entries), err, camOwn)
+				}
+			}
+		})
+	}
 }
 
 // TestSceneWithoutStore checks the answers of an API run without the
