@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -126,6 +128,10 @@ type Server struct {
 	Public PublicConfig
 	// Gatherer serves /metrics. Defaults to an empty registry.
 	Gatherer prometheus.Gatherer
+	// MetricsFrom are the networks besides the loopback that may read
+	// /metrics (a Prometheus server); the metrics name cameras and their
+	// activity, so they are not for everyone who reaches the API.
+	MetricsFrom []netip.Prefix
 	// Logger defaults to discarding. Lines never hold a token, a password,
 	// a stream URL or a credential.
 	Logger *slog.Logger
@@ -168,7 +174,7 @@ func (s *Server) init() {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintln(w, "ok")
 		})
-		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+		mux.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
 		for _, rt := range s.routes() {
 			mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 		}
@@ -267,4 +273,19 @@ func (s *Server) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// metricsGuard answers 403 to a client outside the loopback and
+// MetricsFrom.
+func (s *Server) metricsGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(clientIP(r))
+		ip = ip.Unmap()
+		ok := err == nil && (ip.IsLoopback() || slices.ContainsFunc(s.MetricsFrom, func(p netip.Prefix) bool { return p.Contains(ip) }))
+		if !ok {
+			writeError(w, http.StatusForbidden, "metrics are served to the loopback and the networks of api.metrics_from only")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

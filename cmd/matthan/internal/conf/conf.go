@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -125,6 +126,35 @@ type API struct {
 	// TLSCert and TLSKey are PEM files; both set serves HTTPS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// MetricsFrom are the addresses or networks (CIDR) besides the loopback
+	// that may read /metrics, e.g. the Prometheus server's.
+	MetricsFrom []string `yaml:"metrics_from"`
+}
+
+// MetricsNetworks returns MetricsFrom as networks (an address is a
+// network of one); the entries that do not parse, which Validate reports,
+// are left out.
+func (a API) MetricsNetworks() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range a.MetricsFrom {
+		if p, err := parseNetwork(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseNetwork parses a CIDR network or a single address.
+func parseNetwork(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Sinks configures the delivery of events to Kafka and the store.
@@ -406,6 +436,11 @@ func (c *Config) Validate() error {
 	}
 	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
 		bad("api.tls_cert", "tls_cert and tls_key go together")
+	}
+	for i, s := range c.API.MetricsFrom {
+		if _, err := parseNetwork(s); err != nil {
+			bad(fmt.Sprintf("api.metrics_from[%d]", i), "%q is neither an address nor a network such as 10.0.0.0/24", s)
+		}
 	}
 	if c.Sinks.SpoolMaxBytes < 0 {
 		bad("sinks.spool_max_bytes", "must not be negative (0 = the 1 GiB default)")

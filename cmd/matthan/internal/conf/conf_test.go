@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ func TestBadConfigs(t *testing.T) {
 	}{
 		{"unknown key", "listn: :8080\n", "field listn is not a known key"},
 		{"bad listen", "listen: nowhere\n", "listen: \"nowhere\" is not a host:port address"},
+		{"metrics network", "api:\n  metrics_from: [10.0.0.0/24, prometheus.local]\n", "api.metrics_from[1]: \"prometheus.local\" is neither an address nor a network"},
 		{"retention under 30 days", "recording:\n  retention: 7d\n", "recording.retention: 168h0m0s is shorter than 30 days"},
 		{"bad duration", "recording:\n  segment: soon\n", "invalid duration \"soon\""},
 		{"fps zero", "analysis:\n  fps: 0\n", "analysis.fps"},
@@ -79,6 +81,8 @@ recording:
   retention: 90d
 kafka:
   brokers: [k1:9092, k2:9092]
+api:
+  metrics_from: [10.20.0.7, 10.30.0.0/16, "fd00::/8"]
 systems:
   - id: traffic
     name: Hệ thống camera giao thông
@@ -104,6 +108,9 @@ cameras:
 	}
 	if c.Recording.Retention.D() != 90*24*time.Hour || c.Recording.Segment.D() != 30*time.Second {
 		t.Fatalf("durations not parsed: %+v", c.Recording)
+	}
+	if got := fmt.Sprint(c.API.MetricsNetworks()); got != "[10.20.0.7/32 10.30.0.0/16 fd00::/8]" {
+		t.Errorf("metrics networks %s", got)
 	}
 	if len(c.Kafka.Brokers) != 2 || c.Cameras[0].Transport != "auto" || c.Analysis.FPS != 2 {
 		t.Fatalf("unexpected config: %+v", c)

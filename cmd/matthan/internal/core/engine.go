@@ -328,6 +328,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		DataDir:       cfg.Data,
 		Node:          cfg.Node,
 		Gatherer:      reg,
+		MetricsFrom:   cfg.API.MetricsNetworks(),
 		Logger:        log.With("component", "api"),
 		Ready: func(addr string) {
 			log.Info("api listening", "addr", addr)
