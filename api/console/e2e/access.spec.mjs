@@ -3,26 +3,18 @@
 // officer likewise for the rangers' hillside camera.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { cameras, checkPage, goto, launch, openPage, pageFetch, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { cameras, checkPage, goto, pageAs, pageFetch, useBrowser, users } from './lib.mjs';
 
 describe('access between agencies', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   for (const [who, user, own, foreign] of [
     ['a forest ranger', users.ranger, cameras.forest, cameras.violation],
     ['a police officer', users.police, cameras.violation, cameras.forest],
   ]) {
     it(`keeps ${who} out of another agency's camera`, async () => {
-      const page = await openPage(browser);
-      await signIn(page, user);
-      await goto(page, '/wall');
+      const page = await pageAs(browser(), user, '/wall');
       await page.locator(`[data-testid="camera-tile"][data-camera="${own}"]`).waitFor();
       assert.equal(await page.locator(`[data-testid="camera-tile"][data-camera="${foreign}"]`).count(), 0,
         `the wall shows ${foreign}`);

@@ -1,22 +1,14 @@
 // Smoke and fire alerts, traffic statistics and the administration tabs.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { ALERT_ID, Api, cameras, checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, showClipFrame, signIn, users } from './lib.mjs';
+import { before, describe, it } from 'node:test';
+import { ALERT_ID, Api, cameras, checkA11y, checkPage, goto, imageLoaded, openPage, pageAs, shot, showClipFrame, signIn, useBrowser, users } from './lib.mjs';
 
 describe('smoke and fire alerts', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows a forest ranger the alerts of their cameras and acknowledges one', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.ranger);
-    await goto(page, '/alerts');
+    const page = await pageAs(browser(), users.ranger, '/alerts');
     const row = page.locator(`[data-testid="alert-row"][data-id="${ALERT_ID}"]`);
     await row.waitFor();
     // The rangers' cameras on the map, the traffic cameras nowhere.
@@ -46,15 +38,10 @@ describe('smoke and fire alerts', () => {
 });
 
 describe('statistics and administration', () => {
-  let browser;
+  const browser = useBrowser();
   let page;
   before(async () => {
-    browser = await launch();
-    page = await openPage(browser);
-    await signIn(page, users.admin);
-  });
-  after(async () => {
-    await browser?.close();
+    page = await pageAs(browser(), users.admin);
   });
 
   it('draws the traffic flow of a counting camera', async () => {
@@ -102,7 +89,7 @@ describe('statistics and administration', () => {
   });
 
   it('shows the rangers the audit tab not at all', async () => {
-    const p = await openPage(browser);
+    const p = await openPage(browser());
     await signIn(p, users.ranger);
     assert.equal(await p.getByRole('navigation').getByRole('link', { name: 'Quản trị' }).count(), 0);
     await goto(p, '/admin');

@@ -3,24 +3,16 @@
 // snapshot.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, showClipFrame, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { checkA11y, checkPage, imageLoaded, pageAs, shot, showClipFrame, useBrowser, users } from './lib.mjs';
 
 const rowIds = (page) => page.locator('[data-testid="event-row"]').evaluateAll((els) => els.map((el) => el.dataset.id));
 
 describe('live events', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('receives events live and opens one', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
-    await goto(page, '/events');
+    const page = await pageAs(browser(), users.admin, '/events');
     await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
     await page.locator('[data-testid="event-row"]').first().waitFor();
     // Every camera sends a detection summary each few seconds: a row that

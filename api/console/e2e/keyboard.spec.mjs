@@ -3,8 +3,8 @@
 // and moving to a page puts the focus on its heading.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { checkA11y, checkPage, goto, launch, openPage, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { checkA11y, checkPage, pageAs, useBrowser, users } from './lib.mjs';
 
 // focused describes the element with the keyboard focus.
 const focused = (page) => page.evaluate(() => {
@@ -21,18 +21,10 @@ const focused = (page) => page.evaluate(() => {
 });
 
 describe('keyboard', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('reaches the navigation and the main content from the skip link', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.police);
-    await goto(page, '/violations');
+    const page = await pageAs(browser(), users.police, '/violations');
     // The skip link is the first thing Tab reaches on the page.
     const first = await page.evaluate(() => {
       const all = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
@@ -64,9 +56,7 @@ describe('keyboard', () => {
   });
 
   it('navigates with Enter and puts the focus on the new heading', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.police);
-    await goto(page, '/wall');
+    const page = await pageAs(browser(), users.police, '/wall');
     const link = page.getByRole('navigation').getByRole('link', { name: 'Sự kiện trực tiếp' });
     await link.focus();
     await page.keyboard.press('Enter');

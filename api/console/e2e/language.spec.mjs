@@ -3,8 +3,8 @@
 // choice survives a reload.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { VIOLATION_ID, checkPage, goto, launch, nav, openPage, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { VIOLATION_ID, checkPage, goto, nav, openPage, pageAs, useBrowser, users } from './lib.mjs';
 
 // The console formats date-times with Intl in Asia/Ho_Chi_Minh:
 // 14:05:09 27/11/2026 in Vietnamese, 27/11/2026, 14:05:09 in English.
@@ -12,17 +12,10 @@ const VI_DATETIME = /\b\d{2}:\d{2}:\d{2},? \d{2}\/\d{2}\/\d{4}\b/;
 const EN_DATETIME = /\b\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}:\d{2}\b/;
 
 describe('language', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('switches from Vietnamese to English and back', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
+    const page = await pageAs(browser(), users.admin);
     // The event page shows when the event happened, as a full date and time.
     await goto(page, `/events/${VIOLATION_ID}`);
     const main = page.locator('main');
@@ -55,7 +48,7 @@ describe('language', () => {
   });
 
   it('offers the switch on the sign-in page', async () => {
-    const page = await openPage(browser);
+    const page = await openPage(browser());
     await page.goto(`${(await import('./lib.mjs')).CONSOLE}/`);
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();

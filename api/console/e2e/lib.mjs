@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 // env returns a setting the Go test passes; a missing one is an error that
@@ -60,6 +61,27 @@ export function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=vi'],
     env: { ...process.env, LANG: 'vi_VN.UTF-8', LANGUAGE: 'vi' },
   });
+}
+
+// useBrowser launches one browser for the enclosing describe block and
+// closes it after; the returned function gives it to the tests.
+export function useBrowser() {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
+}
+
+// pageAs opens a page signed in as user and, when given, goes to path.
+export async function pageAs(browser, user, path) {
+  const page = await openPage(browser);
+  await signIn(page, user);
+  if (path) await goto(page, path);
+  return page;
 }
 
 // openPage opens a 1920×1080 page in a new context and records what goes

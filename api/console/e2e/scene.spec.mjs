@@ -3,27 +3,20 @@
 // again after a reload.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Api, cameras, checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { Api, cameras, checkA11y, checkPage, goto, imageLoaded, pageAs, shot, useBrowser, users } from './lib.mjs';
 
 // Where the new line goes, as fractions of the picture (x right, y down).
 const A = [0.18, 0.82];
 const B = [0.46, 0.9];
 
 describe('scene editor', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('draws a counting line and saves it', async () => {
     const api = await Api.login(users.admin);
     const before = await api.get(`/cameras/${cameras.count}/scene`);
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
+    const page = await pageAs(browser(), users.admin);
     // From the camera page, as an administrator would.
     await goto(page, `/cameras/${cameras.count}`);
     await page.getByRole('link', { name: 'Sửa cảnh' }).click();

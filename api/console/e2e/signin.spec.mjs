@@ -2,20 +2,14 @@
 // of a new account (R-17.4).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Api, BASE_URL, CONSOLE, checkA11y, checkPage, launch, nav, openPage, shot, signIn, submitSignIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { Api, BASE_URL, CONSOLE, checkA11y, checkPage, nav, openPage, pageAs, shot, submitSignIn, useBrowser, users } from './lib.mjs';
 
 describe('sign-in', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows the form in Vietnamese and refuses a wrong password', async () => {
-    const page = await openPage(browser);
+    const page = await openPage(browser());
     await page.goto(`${CONSOLE}/`);
     await page.getByRole('heading', { name: 'Đăng nhập', level: 1 }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'vi');
@@ -34,8 +28,7 @@ describe('sign-in', () => {
   });
 
   it('signs the administrator in and out', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
+    const page = await pageAs(browser(), users.admin);
     // Home is the camera wall; the layout names the user and role.
     await page.waitForURL(/\/console\/wall$/);
     await nav(page).getByRole('link', { name: 'Màn hình camera' }).waitFor();
@@ -53,7 +46,7 @@ describe('sign-in', () => {
   });
 
   it('makes a new account change its first password before anything else', async () => {
-    const page = await openPage(browser);
+    const page = await openPage(browser());
     await page.goto(`${CONSOLE}/`);
     await submitSignIn(page, users.newcomer);
     await page.getByRole('heading', { name: 'Cần đổi mật khẩu', level: 1 }).waitFor();
@@ -87,7 +80,7 @@ describe('sign-in', () => {
   });
 
   it('signs in with the keyboard only', async () => {
-    const page = await openPage(browser);
+    const page = await openPage(browser());
     await page.goto(`${CONSOLE}/`);
     await page.getByRole('heading', { name: 'Đăng nhập', level: 1 }).waitFor();
     // The user name field has the focus; Tab moves to the password, Enter submits.

@@ -3,19 +3,14 @@
 // the evidence package with its purpose and requester.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Api, VIOLATION_ID, checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, signIn, users } from './lib.mjs';
+import { before, describe, it } from 'node:test';
+import { Api, VIOLATION_ID, checkA11y, checkPage, goto, imageLoaded, pageAs, shot, useBrowser, users } from './lib.mjs';
 
 describe('violation review', () => {
-  let browser;
+  const browser = useBrowser();
   let page;
   before(async () => {
-    browser = await launch();
-    page = await openPage(browser);
-    await signIn(page, users.police);
-  });
-  after(async () => {
-    await browser?.close();
+    page = await pageAs(browser(), users.police);
   });
 
   it('shows a violation with its snapshot and plays its clip', async () => {

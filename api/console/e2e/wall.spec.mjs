@@ -2,8 +2,8 @@
 // picture; the map of the cameras; the text filter; and the camera page.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Api, cameras, checkA11y, checkPage, goto, imageLoaded, launch, openPage, shot, signIn, users } from './lib.mjs';
+import { describe, it } from 'node:test';
+import { Api, cameras, checkA11y, checkPage, imageLoaded, pageAs, shot, useBrowser, users } from './lib.mjs';
 
 const ALL = [cameras.violation, cameras.count, cameras.fire, cameras.forest];
 
@@ -11,18 +11,10 @@ const ALL = [cameras.violation, cameras.count, cameras.fire, cameras.forest];
 const tileIds = (page) => page.locator('[data-testid="camera-tile"]').evaluateAll((els) => els.map((el) => el.dataset.camera).sort());
 
 describe('camera wall', () => {
-  let browser;
-  before(async () => {
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows every demo camera to the administrator, with its latest picture, and the map', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
-    await goto(page, '/wall');
+    const page = await pageAs(browser(), users.admin, '/wall');
     for (const id of ALL) {
       const tile = page.locator(`[data-testid="camera-tile"][data-camera="${id}"]`);
       await tile.waitFor();
@@ -60,9 +52,7 @@ describe('camera wall', () => {
   });
 
   it('shows a police officer the granted traffic cameras only', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.police);
-    await goto(page, '/wall');
+    const page = await pageAs(browser(), users.police, '/wall');
     await page.locator('[data-testid="camera-tile"]').first().waitFor();
     assert.deepEqual(await tileIds(page), [cameras.violation, cameras.count].sort());
     checkPage(page);
@@ -70,9 +60,7 @@ describe('camera wall', () => {
   });
 
   it('opens the camera page from its tile', async () => {
-    const page = await openPage(browser);
-    await signIn(page, users.admin);
-    await goto(page, '/wall');
+    const page = await pageAs(browser(), users.admin, '/wall');
     const tile = page.locator(`[data-testid="camera-tile"][data-camera="${cameras.violation}"]`);
     await tile.getByRole('link').click();
     await page.waitForURL(new RegExp(`/console/cameras/${cameras.violation}$`));
