@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 const (
 	stageIngestQueue = "ingest_queue" // access units dropped because decoding fell behind
 	stageFrameQueue  = "frame_queue"  // sampled frames replaced before inference took them
+	stageNotDecoded  = "not_decoded"  // non-reference pictures not decoded while a sampled frame waited for inference
 )
 
 // Metrics are the analysis counters, labelled by camera.

@@ -81,7 +81,8 @@ type Pipeline struct {
 	// only what the sampling needs, chosen from the stream's structure:
 	// keyframes only when the analysis period is at least the keyframe
 	// interval, reference pictures only when it is at least their spacing
-	// (see streamShape.mode).
+	// (see ModeChooser), and no non-reference picture while a sampled
+	// frame still waits for the detector.
 	DecodeEveryFrame bool
 	// Health, when set, sees every sampled frame before analysis, on the
 	// decoder's goroutine (picture health: frozen, covered, defocused,
@@ -275,7 +276,7 @@ func (p *Pipeline) init() {
 		p.DecodeMetrics.setMode(p.CameraID, decode.EveryFrame)
 		// Show the drop counters at zero from the start, so a dashboard
 		// can tell "no drops" from "no data".
-		for _, stage := range []string{stageIngestQueue, stageFrameQueue} {
+		for _, stage := range []string{stageIngestQueue, stageFrameQueue, stageNotDecoded} {
 			p.Metrics.FramesDropped.WithLabelValues(p.CameraID, stage)
 		}
 		p.in = make(chan queued, p.QueueSize)
@@ -388,14 +389,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // Analyst.FrameSize (for a large picture, straight to the size the
 // detector takes), keeping the picture for the consumers that want it at
 // full size.
-// At each keyframe it chooses the decoder's mode from the stream's
-// structure (see streamShape.mode): a change takes effect there, where no
-// later picture refers to one the old mode skipped.
+// It chooses the decoder's mode from the stream's structure (ModeChooser),
+// and while a sampled frame still waits for the detector it does not
+// decode the non-reference pictures, which would only replace it.
 func (p *Pipeline) decodeLoop(ctx context.Context, a *Analyst, free *decode.FramePool, slot chan *decode.Frame) {
 	var (
 		dec        *decode.Decoder
 		codec      ingest.Codec
-		shape      streamShape
+		modes      ModeChooser
 		sample     = sampler{period: time.Duration(p.period.Load())}
 		errSummary = newErrorSummary(p.Logger, "decode errors", time.Minute)
 		received   = p.DecodeMetrics.AccessUnits.WithLabelValues(p.CameraID)
@@ -496,26 +497,27 @@ func (p *Pipeline) decodeLoop(ctx context.Context, a *Analyst, free *decode.Fram
 				continue
 			}
 			codec = au.Params.Codec
-			shape.reset()
+			modes.Reset()
 			p.showMode(decode.EveryFrame)
 		case q.resync:
 			// Access units were dropped before this keyframe: the pictures
 			// the decoder holds go out, and it starts again from here.
 			drain()
-			shape.interrupt()
+			modes.Interrupt()
 		}
-		shape.observe(codec, au)
-		if au.Keyframe {
-			period := time.Duration(p.period.Load())
-			m := decode.EveryFrame
-			if !p.DecodeEveryFrame {
-				m = shape.mode(period)
-			}
-			if m != dec.Mode() {
-				dec.SetMode(m)
-				p.showMode(m)
-				p.Logger.Debug("decode mode", "mode", m.String(), "period", period)
-			}
+		period := time.Duration(p.period.Load())
+		m, reference := modes.Choose(codec, au, period, dec.Mode())
+		if m != dec.Mode() && !p.DecodeEveryFrame {
+			dec.SetMode(m)
+			p.showMode(m)
+			p.Logger.Debug("decode mode", "mode", m.String(), "period", period)
+		}
+		if !reference && !p.DecodeEveryFrame && dec.Mode() == decode.EveryFrame && len(slot) > 0 {
+			// The detector is behind: a sampled frame still waits. A
+			// picture no other refers to would only replace it; the next
+			// reference picture will, so this one is not decoded.
+			p.drop(stageNotDecoded)
+			continue
 		}
 		ready, err := dec.Decode(au)
 		if err != nil {

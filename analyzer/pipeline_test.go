@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/matthan/matthan/analyzer"
@@ -15,6 +16,7 @@ import (
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/camsim"
 	"github.com/matthan/matthan/ingest/decode"
+	"github.com/matthan/matthan/models"
 	"github.com/matthan/matthan/sink"
 )
 
@@ -271,6 +273,11 @@ func TestPipelineDecodeModes(t *testing.T) {
 			if w.s1.DecodeMode != decode.SkipNonReference {
 				t.Errorf("mode %v at the end, want %v", w.s1.DecodeMode, decode.SkipNonReference)
 			}
+			// The clip's keyframes are 10.4 s apart: the choice comes from
+			// the first GOP, a second or so into it.
+			if w.s0.Keyframes != 1 {
+				t.Errorf("skipping began after %d keyframes, want within the first GOP", w.s0.Keyframes)
+			}
 			if we.s1.DecodeMode != decode.EveryFrame {
 				t.Errorf("mode %v with DecodeEveryFrame, want %v", we.s1.DecodeMode, decode.EveryFrame)
 			}
@@ -304,6 +311,36 @@ func TestPipelineDecodeModes(t *testing.T) {
 			}
 		})
 
+		t.Run("detector behind: non-reference pictures not decoded", func(t *testing.T) {
+			t.Parallel()
+			// 30 fps asked of the 24 fps B-frame road clip keeps every
+			// picture wanted, but the model takes 200 ms a frame: while a
+			// sampled frame waits, the non-reference pictures would only
+			// replace it.
+			c := newCamera("road-30-slow", 30, slowDetector{det, 200 * time.Millisecond})
+			w := run(t, road, []*camera{c}, func() bool { return c.p.Stats().FramesDecoded >= 50 }, 10)[0]
+			if w.s1.DecodeMode != decode.EveryFrame {
+				t.Errorf("mode %v, want %v", w.s1.DecodeMode, decode.EveryFrame)
+			}
+			id := c.p.CameraID
+			skipped := testutil.ToFloat64(c.p.Metrics.FramesDropped.WithLabelValues(id, "not_decoded"))
+			errs := testutil.ToFloat64(c.p.Metrics.DecodeErrors.WithLabelValues(id))
+			aus, pics := w.s1.AccessUnits-w.s0.AccessUnits, w.s1.FramesDecoded-w.s0.FramesDecoded
+			t.Logf("window: %d access units, %d pictures decoded, %d analysed; since the start %.0f not decoded, %.0f decode errors",
+				aus, pics, len(w.analysed), skipped, errs)
+			// Half the clip's pictures are non-reference ones, and a frame
+			// nearly always waits.
+			if pics > aus*7/10 || pics < aus*4/10 {
+				t.Errorf("%d pictures decoded of %d access units received, want about half", pics, aus)
+			}
+			if skipped == 0 || errs != 0 {
+				t.Errorf("%.0f pictures not decoded, %.0f decode errors: want some skipped and no error", skipped, errs)
+			}
+			if f, _ := count(w.analysed, "car"); f == 0 {
+				t.Error("no car found")
+			}
+		})
+
 		t.Run("every-frame at 30 fps", func(t *testing.T) {
 			t.Parallel()
 			// After two GOPs the choice is made; at 30 fps it stays.
@@ -323,6 +360,17 @@ func TestPipelineDecodeModes(t *testing.T) {
 			}
 		})
 	})
+}
+
+// slowDetector is a model that takes delay longer per frame.
+type slowDetector struct {
+	analyzer.Detector
+	delay time.Duration
+}
+
+func (d slowDetector) Detect(input []float32, lb models.Letterbox, frameW, frameH int) ([]models.Detection, error) {
+	time.Sleep(d.delay)
+	return d.Detector.Detect(input, lb, frameW, frameH)
 }
 
 // window is what a pipeline did between two moments.

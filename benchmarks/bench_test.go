@@ -6,10 +6,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/matthan/matthan/analyzer"
 	"github.com/matthan/matthan/deploy/testenv"
 	"github.com/matthan/matthan/ingest/decode"
 	"github.com/matthan/matthan/models"
@@ -167,11 +169,15 @@ func TestQuickPieces(t *testing.T) {
 		// Residential street (parked cars in every frame) and the garden fire:
 		// two clips, so that the clips-as-cameras run has two cameras.
 		two := clips[1:3]
-		par, ours, err := runOffline(ctx, two, cfg.FPS, seconds, sched, decodeInfer)
+		order, err := displayIndexes(two, seconds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seq, oursSeq, err := runOffline(ctx, two, cfg.FPS, seconds, sched, oneLoop)
+		par, ours, err := runOffline(ctx, two, order, cfg.FPS, seconds, sched, decodeInfer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, oursSeq, err := runOffline(ctx, two, order, cfg.FPS, seconds, sched, oneLoop)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +187,7 @@ func TestQuickPieces(t *testing.T) {
 		if n := differing(ours, oursSeq); n != 0 {
 			t.Fatalf("decode ∥ infer and one loop found different detections on %d frames", n)
 		}
-		cams, oursCams, err := runOffline(ctx, two, cfg.FPS, seconds, sched, clipsAsCameras)
+		cams, oursCams, err := runOffline(ctx, two, order, cfg.FPS, seconds, sched, clipsAsCameras)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,4 +264,82 @@ func TestQuickPieces(t *testing.T) {
 		}
 		t.Logf("\n%s", buf.String())
 	})
+}
+
+// TestSampledPicturesNamed checks that decodeSampled, which decodes only
+// what the sampling needs, names each frame it gives by the display index
+// the baseline uses: the same picture, pixel for pixel, as the one at that
+// index of an independent decode of every picture (decode.Video). The
+// clips: B-frames, so reference pictures only are decoded at 5 fps (tram
+// stop); container PTS out of display order (plaza); access units before
+// the first keyframe (residential street).
+func TestSampledPicturesNamed(t *testing.T) {
+	cfg := testConfig(t)
+	m, err := models.Zoo(cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seconds = 4
+	for _, tc := range []struct {
+		clip     string
+		skipping bool
+	}{
+		{"pedestrians_tram_square_elevated_day.mp4", true},
+		{"pedestrians_plaza_elevated_day.mp4", true},
+		{"traffic_residential_street_cctv_parked_cars.mp4", false},
+	} {
+		t.Run(tc.clip, func(t *testing.T) {
+			clip := filepath.Join(cfg.VideoDir, tc.clip)
+			order, err := displayIndexes([]string{clip}, seconds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			free := decode.NewFramePool(3)
+			defer free.Close()
+			got := map[int][]byte{}
+			decoded, err := decodeSampled(clip, order[clip], m.Input, 5, seconds, free, func(i int, _ float64, f *decode.Frame) error {
+				got[i] = slices.Clone(f.Pix)
+				free.Put(f)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			every := len(order[clip])
+			t.Logf("%d pictures decoded for %d frames sampled; %d pictures in %d s", decoded, len(got), every, seconds+1)
+			if len(got) < 4*seconds {
+				t.Fatalf("%d frames sampled in %d s at 5 fps", len(got), seconds)
+			}
+			if tc.skipping && decoded > every*8/10 {
+				t.Errorf("%d pictures decoded: want the non-reference ones skipped", decoded)
+			}
+
+			v, err := decode.OpenVideo(clip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			f := &decode.Frame{}
+			matched := 0
+			for i := 0; matched < len(got); i++ {
+				if err := v.Decode(); err != nil {
+					t.Fatalf("picture %d: %v (%d of %d sampled frames matched)", i, err, matched, len(got))
+				}
+				want, ok := got[i]
+				if !ok {
+					continue
+				}
+				w, h := v.PictureSize()
+				cw, ch := analyzer.ConvertSize(m.Input, w, h)
+				if err := v.ConvertKeep(f, cw, ch); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(f.Pix, want) {
+					t.Errorf("frame named %d is not picture %d of the clip", i, i)
+				}
+				matched++
+			}
+			f.Close()
+		})
+	}
 }

@@ -155,6 +155,10 @@ func measurePeer(ctx context.Context, cfg Config, m models.Manifest, clips []str
 	} else {
 		r.MaxSeconds = clipSeconds
 	}
+	order, err := displayIndexes(clips, r.MaxSeconds)
+	if err != nil {
+		return nil, err
+	}
 	// The variants take turns, round after round, so that load from
 	// elsewhere on a shared machine falls on all of them; each reports its
 	// median.
@@ -165,7 +169,7 @@ func measurePeer(ctx context.Context, cfg Config, m models.Manifest, clips []str
 		base, baseDefault *baselineRun
 	)
 	for round := range rounds {
-		o, found, err := runOffline(ctx, clips, cfg.FPS, r.MaxSeconds, det, decodeInfer)
+		o, found, err := runOffline(ctx, clips, order, cfg.FPS, r.MaxSeconds, det, decodeInfer)
 		if err != nil {
 			return nil, err
 		}
@@ -173,11 +177,11 @@ func measurePeer(ctx context.Context, cfg Config, m models.Manifest, clips []str
 		if round == 0 {
 			ours = found
 		}
-		if o, _, err = runOffline(ctx, clips, cfg.FPS, r.MaxSeconds, det, oneLoop); err != nil {
+		if o, _, err = runOffline(ctx, clips, order, cfg.FPS, r.MaxSeconds, det, oneLoop); err != nil {
 			return nil, err
 		}
 		seq = append(seq, o)
-		o, found, err = runOffline(ctx, clips, cfg.FPS, r.MaxSeconds, det, clipsAsCameras)
+		o, found, err = runOffline(ctx, clips, order, cfg.FPS, r.MaxSeconds, det, clipsAsCameras)
 		if err != nil {
 			return nil, err
 		}
@@ -248,11 +252,11 @@ func (m offlineMode) String() string {
 	}
 }
 
-// runOffline decodes the clips as fast as possible, samples fps frames per
-// second of video, and detects on each sampled frame with det, arranged as
+// runOffline decodes the clips as fast as possible (order names their
+// pictures: displayIndexes), samples fps frames per second of video, and detects on each sampled frame with det, arranged as
 // mode says. Wall time and process CPU time are measured once over the
 // whole run (all clips, and in clipsAsCameras mode all of them at once).
-func runOffline(ctx context.Context, clips []string, fps, maxSeconds float64, det *models.Scheduler, mode offlineMode) (OfflineResult, map[frameKey]frameDets, error) {
+func runOffline(ctx context.Context, clips []string, order map[string]displayIndex, fps, maxSeconds float64, det *models.Scheduler, mode offlineMode) (OfflineResult, map[frameKey]frameDets, error) {
 	groups := [][]string{clips}
 	if mode == clipsAsCameras {
 		groups = groups[:0]
@@ -271,7 +275,7 @@ func runOffline(ctx context.Context, clips []string, fps, maxSeconds float64, de
 		if err != nil {
 			return OfflineResult{}, nil, fmt.Errorf("bench: %w", err)
 		}
-		passes = append(passes, &offlinePass{clips: g, det: det, pre: pre, found: make(map[frameKey]frameDets)})
+		passes = append(passes, &offlinePass{clips: g, order: order, det: det, pre: pre, found: make(map[frameKey]frameDets)})
 	}
 
 	res := OfflineResult{Name: mode.String()}
@@ -308,6 +312,7 @@ func runOffline(ctx context.Context, clips []string, fps, maxSeconds float64, de
 // frames, and what it found.
 type offlinePass struct {
 	clips []string
+	order map[string]displayIndex
 	det   *models.Scheduler
 	pre   *analyzer.Preprocessor
 
@@ -371,7 +376,7 @@ func (p *offlinePass) run(ctx context.Context, fps, maxSeconds float64, parallel
 			decErr = errStopped
 			break
 		}
-		n, err := decodeSampled(clip, p.det.Input(), fps, maxSeconds, free, func(i int, ms float64, f *decode.Frame) error {
+		n, err := decodeSampled(clip, p.order[clip], p.det.Input(), fps, maxSeconds, free, func(i int, ms float64, f *decode.Frame) error {
 			return emit(sampled{key: frameKey{filepath.Base(clip), i}, ms: ms, f: f})
 		})
 		p.decoded += n
@@ -407,10 +412,11 @@ func differing(want, got map[frameKey]frameDets) int {
 // decodeSampled decodes clip and calls emit with the display index, time
 // since the first frame (ms) and a frame taken from free, for every frame
 // the sampler keeps: converted as a Pipeline converts (to
-// analyzer.ConvertSize, the picture kept). It stops
-// after maxSeconds of video when that is set. It returns the number of
-// frames decoded.
-func decodeSampled(clip string, spec models.InputSpec, fps, maxSeconds float64, free *decode.FramePool, emit func(int, float64, *decode.Frame) error) (int, error) {
+// analyzer.ConvertSize, the picture kept). Like a Pipeline it decodes only
+// what the sampling needs (analyzer.ModeChooser); order gives the display
+// index of each picture (displayIndexes). It stops after maxSeconds of
+// video when that is set. It returns the number of pictures decoded.
+func decodeSampled(clip string, order displayIndex, spec models.InputSpec, fps, maxSeconds float64, free *decode.FramePool, emit func(int, float64, *decode.Frame) error) (int, error) {
 	dm, err := decode.OpenFile(clip)
 	if err != nil {
 		return 0, err
@@ -423,15 +429,20 @@ func decodeSampled(clip string, spec models.InputSpec, fps, maxSeconds float64, 
 	defer dec.Close()
 	period := 1000 / fps
 	var (
-		index          = -1
+		modes          analyzer.ModeChooser
+		decoded        int
 		first          time.Duration
 		next           float64
 		started, timed bool
 	)
 	// picture handles a ready picture; it reports whether to stop.
 	picture := func() (bool, error) {
-		index++
+		decoded++
 		pts, _ := dec.PictureTime()
+		index, ok := order[pts]
+		if !ok {
+			return true, fmt.Errorf("%s: no display index for the picture at %v", filepath.Base(clip), pts)
+		}
 		if !started {
 			first, started = pts, true
 		}
@@ -457,29 +468,113 @@ func decodeSampled(clip string, spec models.InputSpec, fps, maxSeconds float64, 
 		}
 		return false, emit(index, ms, f)
 	}
+	// flush hands on the pictures the decoder holds.
+	flush := func() (bool, error) {
+		for {
+			ready, _ := dec.Flush()
+			if !ready {
+				return false, nil
+			}
+			if stop, err := picture(); stop || err != nil {
+				return stop, err
+			}
+		}
+	}
 	for {
 		p, err := dm.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return index + 1, err
+			return decoded, err
 		}
-		ready, _ := dec.Decode(ingest.AccessUnit{Params: dm.Params(), NALUs: p.NALUs, PTS: p.PTS, Keyframe: p.Keyframe})
-		if !ready {
-			continue
+		au := ingest.AccessUnit{Params: dm.Params(), NALUs: p.NALUs, PTS: p.PTS, Keyframe: p.Keyframe}
+		if m, _ := modes.Choose(dm.Codec(), au, time.Duration(period*float64(time.Millisecond)), dec.Mode()); m != dec.Mode() {
+			dec.SetMode(m)
 		}
-		if stop, err := picture(); stop || err != nil {
-			return index, err
+		if ready, _ := dec.Decode(au); ready {
+			if stop, err := picture(); stop || err != nil {
+				return decoded, err
+			}
+		}
+		if au.Keyframe && dec.Mode() == decode.KeyframesOnly {
+			// As a Pipeline does: the keyframe would wait for pictures
+			// this mode skips.
+			if stop, err := flush(); stop || err != nil {
+				return decoded, err
+			}
+		}
+	}
+	_, err = flush()
+	return decoded, err
+}
+
+// displayIndex maps the PTS of each picture of a clip to its display
+// index: its place among the pictures a decoder that decodes every one
+// gives out, which is how the baseline counts. (The container's PTS do not
+// give it: in some clips they are not in display order.)
+type displayIndex map[time.Duration]int
+
+// displayIndexes decodes every picture of the first maxSeconds (and a
+// second more) of each clip, untimed, as decodeSampled does, to name the
+// pictures it gives.
+func displayIndexes(clips []string, maxSeconds float64) (map[string]displayIndex, error) {
+	out := make(map[string]displayIndex, len(clips))
+	for _, clip := range clips {
+		idx, err := clipIndex(clip, maxSeconds+1)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", filepath.Base(clip), err)
+		}
+		out[clip] = idx
+	}
+	return out, nil
+}
+
+func clipIndex(clip string, maxSeconds float64) (displayIndex, error) {
+	dm, err := decode.OpenFile(clip)
+	if err != nil {
+		return nil, err
+	}
+	defer dm.Close()
+	dec, err := decode.NewDecoder(dm.Codec())
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	idx := displayIndex{}
+	var first time.Duration
+	// add names the ready picture; it reports whether the clip is long enough.
+	add := func() (bool, error) {
+		pts, _ := dec.PictureTime()
+		if len(idx) == 0 {
+			first = pts
+		}
+		if _, dup := idx[pts]; dup {
+			return true, fmt.Errorf("two pictures at %v", pts)
+		}
+		idx[pts] = len(idx)
+		return (pts - first).Seconds() >= maxSeconds, nil
+	}
+	for {
+		p, err := dm.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ready, _ := dec.Decode(ingest.AccessUnit{Params: dm.Params(), NALUs: p.NALUs, PTS: p.PTS, Keyframe: p.Keyframe}); ready {
+			if done, err := add(); done || err != nil {
+				return idx, err
+			}
 		}
 	}
 	for {
-		ready, _ := dec.Flush()
-		if !ready {
-			return index + 1, nil
+		if ready, _ := dec.Flush(); !ready {
+			return idx, nil
 		}
-		if stop, err := picture(); stop || err != nil {
-			return index, err
+		if done, err := add(); done || err != nil {
+			return idx, err
 		}
 	}
 }
