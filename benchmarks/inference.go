@@ -29,6 +29,8 @@ type InferenceResult struct {
 	Seconds      float64 `json:"seconds"`
 	FramesPerSec float64 `json:"frames_per_sec"`
 	MsPerFrame   float64 `json:"ms_per_frame"` // latency of one run in one session
+	// Infer is the scheduler's own account (kindDetect only).
+	Infer infer `json:"inference,omitzero"`
 }
 
 // Kinds of InferenceResult.
@@ -265,6 +267,7 @@ func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, th
 		}
 	}
 	callers := 2 * workers
+	stats0 := sched.Stats()
 	start := time.Now()
 	deadline := start.Add(d)
 	runs := make([]int, callers)
@@ -282,6 +285,7 @@ func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, th
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	stats1 := sched.Stats()
 	if ctx.Err() != nil {
 		return InferenceResult{}, errStopped
 	}
@@ -296,6 +300,7 @@ func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, th
 		Name: fmt.Sprintf("Scheduler.Detect, %d×%d-thread workers", workers, threads), Kind: kindDetect,
 		Threads: threads, Sessions: workers, Runs: total, Seconds: secs,
 		FramesPerSec: float64(total) / secs, MsPerFrame: 1000 * secs * float64(workers) / float64(max(total, 1)),
+		Infer: inferBetween(stats0, stats1),
 	}, nil
 }
 

@@ -50,6 +50,10 @@ type LiveResult struct {
 	// (getrusage); CPUPerFrame divides it by Analysed.
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	CPUPerFrame float64 `json:"cpu_seconds_per_frame"`
+	// The scheduler's inferences over the window, when the detector is a
+	// models.Scheduler: how many, and per inference its worker's busy time
+	// and the CPU time of the worker's thread (see models.SchedulerStats).
+	Infer infer `json:"inference,omitzero"`
 	// Latency from a frame's capture time to its detections being ready.
 	P50Ms     float64 `json:"p50_ms"`
 	P99Ms     float64 `json:"p99_ms"`
@@ -283,6 +287,7 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 	}
 
 	before := snapshot(pipes)
+	inf0 := schedulerStats(det)
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	lat.open(t0)
@@ -290,6 +295,7 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 	t1 := time.Now()
 	lat.close(t1)
 	cpu1 := cpuTime()
+	inf1 := schedulerStats(det)
 	after := snapshot(pipes)
 	started := live()
 	if err := stopAll(); err != nil {
@@ -306,6 +312,7 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 		Analysed:   after.FramesInferred - before.FramesInferred,
 		Drops:      after.FramesDropped - before.FramesDropped,
 		CPUSeconds: (cpu1 - cpu0).Seconds(),
+		Infer:      inferBetween(inf0, inf1),
 	}
 	r.FramesPerSec = float64(r.Analysed) / secs
 	r.DemandPerSec = float64(n) * fps
@@ -369,3 +376,32 @@ func sleep(ctx context.Context, d time.Duration) {
 // scheduler is the only detector the harness uses; the assertion keeps the
 // full path honest about what it runs.
 var _ analyzer.Detector = (*models.Scheduler)(nil)
+
+// infer is what a scheduler's workers did between two moments.
+type infer struct {
+	Runs       int64   `json:"runs"`
+	BusyMs     float64 `json:"busy_ms_per_run"`
+	CPUMs      float64 `json:"cpu_ms_per_run"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+}
+
+// schedulerStats returns det's counters when it is a models.Scheduler.
+func schedulerStats(det analyzer.Detector) models.SchedulerStats {
+	if s, ok := det.(*models.Scheduler); ok {
+		return s.Stats()
+	}
+	return models.SchedulerStats{}
+}
+
+func inferBetween(a, b models.SchedulerStats) infer {
+	n := b.Runs - a.Runs
+	if n <= 0 {
+		return infer{}
+	}
+	return infer{
+		Runs:       n,
+		BusyMs:     float64(b.Busy-a.Busy) / float64(time.Millisecond) / float64(n),
+		CPUMs:      float64(b.CPU-a.CPU) / float64(time.Millisecond) / float64(n),
+		CPUSeconds: (b.CPU - a.CPU).Seconds(),
+	}
+}

@@ -47,6 +47,15 @@ func ratios(rep *Report) []Ratio {
 			if d, ok := rep.raw(kindDetect, rep.Threads, rep.Workers); ok {
 				r.Note += fmt.Sprintf("Scheduler.Detect alone reaches %.2f of raw, the full path %.2f of Detect; ",
 					d.FramesPerSec/rawRate, sat.FramesPerSec/d.FramesPerSec)
+				if in, alone := sat.Infer, d.Infer; in.Runs > 0 && alone.Runs > 0 {
+					// Where the rest went: the same CPU per inference means
+					// the workers waited for cores that other work held.
+					r.Note += fmt.Sprintf("CPU per inference (worker thread clocks) %.2f ms alone, %.2f ms in the full path, "+
+						"whose workers had a core %.0f%% of their busy time; the path's other work (decoding, conversion, "+
+						"preprocessing, RTSP) used %.2f of the %d cores; ",
+						alone.CPUMs, in.CPUMs, 100*in.CPUMs/in.BusyMs,
+						(sat.CPUSeconds-in.CPUSeconds)/sat.Seconds, rep.Host.CPUs)
+				}
 			}
 			if sat.FramesPerSec >= 0.97*sat.DemandPerSec {
 				r.Note += fmt.Sprintf("not inference-bound: the cameras asked for %.0f frames/s and all were analysed", sat.DemandPerSec)

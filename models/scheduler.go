@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Scheduler limits, with their reasons.
@@ -51,6 +53,10 @@ type SchedulerStats struct {
 	Runs     int64         // inferences run; Requests/Runs is the mean batch size
 	Waiting  int           // requests queued now, not yet taken by a worker
 	Busy     time.Duration // total time workers spent running and decoding
+	// CPU is the CPU time the workers' threads used meanwhile (their
+	// thread clocks): Busy − CPU is how long they waited for a core that
+	// other work held.
+	CPU time.Duration
 }
 
 // Scheduler shares one model among many cameras: it is safe for concurrent
@@ -79,7 +85,7 @@ type Scheduler struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	requests, errs, runs, busy atomic.Int64
+	requests, errs, runs, busy, cpu atomic.Int64
 }
 
 // request is one Detect call waiting for a worker.
@@ -200,8 +206,12 @@ func (s *Scheduler) Detect(input []float32, lb Letterbox, frameW, frameH int) ([
 	return dets, err
 }
 
-// work serves requests with one runner until Close.
+// work serves requests with one runner until Close, on a thread of its
+// own (with one intra-op thread ONNX Runtime computes on the caller's
+// thread; its clock gives the CPU time of the runs).
 func (s *Scheduler) work(r *runner) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	batch := make([]*request, 0, s.maxBatch)
 	var timer *time.Timer
 	if s.maxWait > 0 && s.maxBatch > 1 {
@@ -252,7 +262,7 @@ queued:
 
 // serve runs one batch and answers each of its requests.
 func (s *Scheduler) serve(r *runner, batch []*request) {
-	start := time.Now()
+	start, cpu := time.Now(), threadCPU()
 	var err error
 	if len(batch) == 1 {
 		err = r.runInPlace(batch[0].input)
@@ -273,6 +283,7 @@ func (s *Scheduler) serve(r *runner, batch []*request) {
 			s.errs.Add(1)
 		}
 	}
+	s.cpu.Add(int64(threadCPU() - cpu))
 	s.busy.Add(int64(time.Since(start)))
 	s.runs.Add(1)
 	s.requests.Add(int64(len(batch)))
@@ -291,6 +302,7 @@ func (s *Scheduler) Stats() SchedulerStats {
 		Runs:     s.runs.Load(),
 		Waiting:  len(s.queue),
 		Busy:     time.Duration(s.busy.Load()),
+		CPU:      time.Duration(s.cpu.Load()),
 	}
 }
 
@@ -322,4 +334,14 @@ func (s *Scheduler) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// threadCPU returns the CPU time the calling thread has used; 0 if the
+// clock cannot be read.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }

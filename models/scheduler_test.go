@@ -165,8 +165,13 @@ func TestSchedulerFairness(t *testing.T) {
 		}
 	}
 	st := s.Stats()
-	t.Logf("served per caller %v (mean %.1f); %d runs, busy %v (%.1f ms/inference)",
-		counts, mean, st.Runs, st.Busy, float64(st.Busy.Microseconds())/1000/float64(st.Runs))
+	t.Logf("served per caller %v (mean %.1f); %d runs, busy %v (%.1f ms/inference), worker CPU %v",
+		counts, mean, st.Runs, st.Busy, float64(st.Busy.Microseconds())/1000/float64(st.Runs), st.CPU)
+	// The worker's thread clock: real work was done, and one thread cannot
+	// use more CPU than the time it was busy.
+	if st.CPU <= 0 || st.CPU > st.Busy+time.Millisecond*time.Duration(st.Runs)/10 {
+		t.Errorf("worker CPU %v for %v busy over %d runs: want some, and no more than busy", st.CPU, st.Busy, st.Runs)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
