@@ -9,7 +9,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,17 +50,61 @@ func (p *principal) actor() audit.Actor {
 // (the store only lets ICT users have the role, R-7.2).
 func (p *principal) ictAdmin() bool { return p.sess.User.Role == store.RoleICTAdmin }
 
-// clientAddr is the request's peer address. Forwarded headers are not
-// trusted: put no proxy in front, or terminate TLS here.
-func clientAddr(r *http.Request) string { return r.RemoteAddr }
-
-// clientIP is the peer's IP without the port, for rate limits.
-func clientIP(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+// clientAddr is the address of the request's client, for the audit log
+// the peer's address and port, unless the peer is one of
+// TrustedProxies; then the address X-Forwarded-For gives for the client:
+// its entries are read from the last (the one the nearest proxy added) and
+// the first that is not itself a trusted proxy is the client (all trusted:
+// the first entry). An entry that is not an IP address stops the walk: the
+// proxy that passed it on is then the client as far as anyone can tell.
+func (s *Server) clientAddr(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !s.trustedProxy(peer.Addr()) {
 		return r.RemoteAddr
 	}
-	return h
+	client := peer.Addr()
+	hops := forwardedFor(r.Header)
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break
+		}
+		client = a.Unmap()
+		if !s.trustedProxy(client) {
+			break
+		}
+	}
+	if client == peer.Addr() {
+		return r.RemoteAddr
+	}
+	return client.String()
+}
+
+// clientIP is clientAddr without the port, for rate limits and /metrics.
+func (s *Server) clientIP(r *http.Request) string {
+	a := s.clientAddr(r)
+	if h, _, err := net.SplitHostPort(a); err == nil {
+		return h
+	}
+	return a
+}
+
+// trustedProxy reports whether a is in TrustedProxies.
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	return slices.ContainsFunc(s.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+// forwardedFor returns the entries of every X-Forwarded-For header, in
+// order, trimmed.
+func forwardedFor(h http.Header) []string {
+	var out []string
+	for _, v := range h.Values("X-Forwarded-For") {
+		for e := range strings.SplitSeq(v, ",") {
+			out = append(out, strings.TrimSpace(e))
+		}
+	}
+	return out
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.
@@ -131,7 +177,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, int, string) {
 		s.logger().Error("authenticate", "error", err)
 		return nil, http.StatusServiceUnavailable, "the metadata store is not available"
 	}
-	return &principal{sess: sess, cookie: cookie, client: clientAddr(r)}, 0, ""
+	return &principal{sess: sess, cookie: cookie, client: s.clientAddr(r)}, 0, ""
 }
 
 // userKey carries the request's user name to the access log.
@@ -200,7 +246,7 @@ func (s *Server) logged(next http.Handler) http.Handler {
 				return
 			}
 			s.logger().Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"user", li.user, "client", clientAddr(r), "duration", time.Since(start).Round(time.Microsecond))
+				"user", li.user, "client", s.clientAddr(r), "duration", time.Since(start).Round(time.Microsecond))
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -105,7 +105,7 @@ func (ps *publicState) prune(now time.Time) {
 // limited answers 429 and returns true when the client is over its rate.
 func (s *Server) limited(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	ok, wait := s.public.allow(clientIP(r))
+	ok, wait := s.public.allow(s.clientIP(r))
 	if ok {
 		return false
 	}

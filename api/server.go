@@ -132,6 +132,11 @@ type Server struct {
 	// /metrics (a Prometheus server); the metrics name cameras and their
 	// activity, so they are not for everyone who reaches the API.
 	MetricsFrom []netip.Prefix
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the API. A request whose peer is in one is taken to come from the
+	// client its X-Forwarded-For header names (see clientAddr); without
+	// any, the header is ignored: a client could write it.
+	TrustedProxies []netip.Prefix
 	// Logger defaults to discarding. Lines never hold a token, a password,
 	// a stream URL or a credential.
 	Logger *slog.Logger
@@ -279,7 +284,7 @@ func (s *Server) now() time.Time {
 // MetricsFrom.
 func (s *Server) metricsGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, err := netip.ParseAddr(clientIP(r))
+		ip, err := netip.ParseAddr(s.clientIP(r))
 		ip = ip.Unmap()
 		ok := err == nil && (ip.IsLoopback() || slices.ContainsFunc(s.MetricsFrom, func(p netip.Prefix) bool { return p.Contains(ip) }))
 		if !ok {

@@ -42,7 +42,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	sess, err := s.Auth.Login(r.Context(), req.Username, req.Password, auth.Client{Address: clientAddr(r)})
+	sess, err := s.Auth.Login(r.Context(), req.Username, req.Password, auth.Client{Address: s.clientAddr(r)})
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrDisabled):
 		writeError(w, http.StatusUnauthorized, loginFailed)

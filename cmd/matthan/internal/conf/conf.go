@@ -129,14 +129,25 @@ type API struct {
 	// MetricsFrom are the addresses or networks (CIDR) besides the loopback
 	// that may read /metrics, e.g. the Prometheus server's.
 	MetricsFrom []string `yaml:"metrics_from"`
+	// TrustedProxies are the addresses or networks (CIDR) of the reverse
+	// proxies in front of the API: a request from one of them is taken to
+	// come from the client its X-Forwarded-For header names (audit
+	// addresses, the public interface's rate limit, /metrics). Empty: the
+	// header is ignored and the peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // MetricsNetworks returns MetricsFrom as networks (an address is a
 // network of one); the entries that do not parse, which Validate reports,
 // are left out.
-func (a API) MetricsNetworks() []netip.Prefix {
+func (a API) MetricsNetworks() []netip.Prefix { return networks(a.MetricsFrom) }
+
+// ProxyNetworks returns TrustedProxies as networks, as MetricsNetworks.
+func (a API) ProxyNetworks() []netip.Prefix { return networks(a.TrustedProxies) }
+
+func networks(list []string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, s := range a.MetricsFrom {
+	for _, s := range list {
 		if p, err := parseNetwork(s); err == nil {
 			out = append(out, p)
 		}
@@ -437,9 +448,14 @@ func (c *Config) Validate() error {
 	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
 		bad("api.tls_cert", "tls_cert and tls_key go together")
 	}
-	for i, s := range c.API.MetricsFrom {
-		if _, err := parseNetwork(s); err != nil {
-			bad(fmt.Sprintf("api.metrics_from[%d]", i), "%q is neither an address nor a network such as 10.0.0.0/24", s)
+	for _, f := range []struct {
+		key  string
+		list []string
+	}{{"metrics_from", c.API.MetricsFrom}, {"trusted_proxies", c.API.TrustedProxies}} {
+		for i, s := range f.list {
+			if _, err := parseNetwork(s); err != nil {
+				bad(fmt.Sprintf("api.%s[%d]", f.key, i), "%q is neither an address nor a network such as 10.0.0.0/24", s)
+			}
 		}
 	}
 	if c.Sinks.SpoolMaxBytes < 0 {

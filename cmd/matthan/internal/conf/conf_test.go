@@ -23,6 +23,7 @@ func TestBadConfigs(t *testing.T) {
 		{"unknown key", "listn: :8080\n", "field listn is not a known key"},
 		{"bad listen", "listen: nowhere\n", "listen: \"nowhere\" is not a host:port address"},
 		{"metrics network", "api:\n  metrics_from: [10.0.0.0/24, prometheus.local]\n", "api.metrics_from[1]: \"prometheus.local\" is neither an address nor a network"},
+		{"proxy network", "api:\n  trusted_proxies: [10.0.0.1, 300.1.1.1]\n", "api.trusted_proxies[1]: \"300.1.1.1\" is neither an address nor a network"},
 		{"retention under 30 days", "recording:\n  retention: 7d\n", "recording.retention: 168h0m0s is shorter than 30 days"},
 		{"bad duration", "recording:\n  segment: soon\n", "invalid duration \"soon\""},
 		{"fps zero", "analysis:\n  fps: 0\n", "analysis.fps"},
@@ -83,6 +84,7 @@ kafka:
   brokers: [k1:9092, k2:9092]
 api:
   metrics_from: [10.20.0.7, 10.30.0.0/16, "fd00::/8"]
+  trusted_proxies: [127.0.0.1, 10.40.0.0/24]
 systems:
   - id: traffic
     name: Hệ thống camera giao thông
@@ -111,6 +113,9 @@ cameras:
 	}
 	if got := fmt.Sprint(c.API.MetricsNetworks()); got != "[10.20.0.7/32 10.30.0.0/16 fd00::/8]" {
 		t.Errorf("metrics networks %s", got)
+	}
+	if got := fmt.Sprint(c.API.ProxyNetworks()); got != "[127.0.0.1/32 10.40.0.0/24]" {
+		t.Errorf("proxy networks %s", got)
 	}
 	if len(c.Kafka.Brokers) != 2 || c.Cameras[0].Transport != "auto" || c.Analysis.FPS != 2 {
 		t.Fatalf("unexpected config: %+v", c)
