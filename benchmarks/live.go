@@ -45,7 +45,7 @@ type LiveResult struct {
 	Analysed     int64   `json:"analysed"`
 	Drops        int64   `json:"drops"`
 	FramesPerSec float64 `json:"frames_per_sec"` // frames analysed per second
-	DemandPerSec float64 `json:"demand_per_sec"` // frames per second the sampling asks for
+	DemandPerSec float64 `json:"demand_per_sec"` // frames per second the sampling asks for (saturated: all the cameras send)
 	// CPUSeconds is the process's user+system CPU time over the window
 	// (getrusage); CPUPerFrame divides it by Analysed.
 	CPUSeconds  float64 `json:"cpu_seconds"`
@@ -316,8 +316,8 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 	}
 	r.FramesPerSec = float64(r.Analysed) / secs
 	r.DemandPerSec = float64(n) * fps
-	if fps == 0 {
-		r.DemandPerSec = float64(r.Decoded) / secs
+	if fps == 0 { // every picture the cameras send
+		r.DemandPerSec = float64(after.AccessUnits-before.AccessUnits) / secs
 	}
 	if r.Analysed > 0 {
 		r.CPUPerFrame = r.CPUSeconds / float64(r.Analysed)
@@ -336,6 +336,7 @@ func snapshot(pipes []*analyzer.Pipeline) analyzer.Stats {
 	var s analyzer.Stats
 	for _, p := range pipes {
 		st := p.Stats()
+		s.AccessUnits += st.AccessUnits
 		s.FramesDecoded += st.FramesDecoded
 		s.FramesInferred += st.FramesInferred
 		s.FramesDropped += st.FramesDropped

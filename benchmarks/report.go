@@ -60,8 +60,8 @@ func ratios(rep *Report) []Ratio {
 			if sat.FramesPerSec >= 0.97*sat.DemandPerSec {
 				r.Note += fmt.Sprintf("not inference-bound: the cameras asked for %.0f frames/s and all were analysed", sat.DemandPerSec)
 			} else {
-				r.Note += fmt.Sprintf("inference-bound: %.0f frames/s sampled, %.0f analysed, %.3f CPU s per analysed frame",
-					sat.DemandPerSec, sat.FramesPerSec, sat.CPUPerFrame)
+				r.Note += fmt.Sprintf("inference-bound: the cameras sent %.0f frames/s, %.0f were decoded, %.0f analysed, %.3f CPU s per analysed frame",
+					sat.DemandPerSec, float64(sat.Decoded)/sat.Seconds, sat.FramesPerSec, sat.CPUPerFrame)
 			}
 			out = append(out, r)
 		}
