@@ -378,7 +378,8 @@ func sleep(ctx context.Context, d time.Duration) {
 // full path honest about what it runs.
 var _ analyzer.Detector = (*models.Scheduler)(nil)
 
-// infer is what a scheduler's workers did between two moments.
+// infer is what a scheduler's workers did between two moments; the CPU
+// of the few runs whose thread could not be measured is taken at the mean.
 type infer struct {
 	Runs       int64   `json:"runs"`
 	BusyMs     float64 `json:"busy_ms_per_run"`
@@ -395,14 +396,15 @@ func schedulerStats(det analyzer.Detector) models.SchedulerStats {
 }
 
 func inferBetween(a, b models.SchedulerStats) infer {
-	n := b.Runs - a.Runs
-	if n <= 0 {
+	n, measured := b.Runs-a.Runs, b.CPURuns-a.CPURuns
+	if n <= 0 || measured <= 0 {
 		return infer{}
 	}
+	cpu := float64(b.CPU-a.CPU) / float64(measured) // per run
 	return infer{
 		Runs:       n,
 		BusyMs:     float64(b.Busy-a.Busy) / float64(time.Millisecond) / float64(n),
-		CPUMs:      float64(b.CPU-a.CPU) / float64(time.Millisecond) / float64(n),
-		CPUSeconds: (b.CPU - a.CPU).Seconds(),
+		CPUMs:      cpu / float64(time.Millisecond),
+		CPUSeconds: cpu * float64(n) / float64(time.Second),
 	}
 }

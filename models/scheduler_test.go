@@ -169,8 +169,9 @@ func TestSchedulerFairness(t *testing.T) {
 		counts, mean, st.Runs, st.Busy, float64(st.Busy.Microseconds())/1000/float64(st.Runs), st.CPU)
 	// The worker's thread clock: real work was done, and one thread cannot
 	// use more CPU than the time it was busy.
-	if st.CPU <= 0 || st.CPU > st.Busy+time.Millisecond*time.Duration(st.Runs)/10 {
-		t.Errorf("worker CPU %v for %v busy over %d runs: want some, and no more than busy", st.CPU, st.Busy, st.Runs)
+	if st.CPU <= 0 || st.CPURuns < st.Runs*9/10 || st.CPU > st.Busy+time.Millisecond*time.Duration(st.Runs)/10 {
+		t.Errorf("worker CPU %v over %d of %d runs for %v busy: want some, of nearly every run, and no more than busy",
+			st.CPU, st.CPURuns, st.Runs, st.Busy)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
