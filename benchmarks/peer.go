@@ -417,16 +417,6 @@ func differing(want, got map[frameKey]frameDets) int {
 // index of each picture (displayIndexes). It stops after maxSeconds of
 // video when that is set. It returns the number of pictures decoded.
 func decodeSampled(clip string, order displayIndex, spec models.InputSpec, fps, maxSeconds float64, free *decode.FramePool, emit func(int, float64, *decode.Frame) error) (int, error) {
-	dm, err := decode.OpenFile(clip)
-	if err != nil {
-		return 0, err
-	}
-	defer dm.Close()
-	dec, err := decode.NewDecoder(dm.Codec())
-	if err != nil {
-		return 0, err
-	}
-	defer dec.Close()
 	period := 1000 / fps
 	var (
 		modes          analyzer.ModeChooser
@@ -435,8 +425,12 @@ func decodeSampled(clip string, order displayIndex, spec models.InputSpec, fps, 
 		next           float64
 		started, timed bool
 	)
-	// picture handles a ready picture; it reports whether to stop.
-	picture := func() (bool, error) {
+	chooseMode := func(dec *decode.Decoder, codec ingest.Codec, au ingest.AccessUnit) {
+		if m, _ := modes.Choose(codec, au, time.Duration(period*float64(time.Millisecond)), dec.Mode()); m != dec.Mode() {
+			dec.SetMode(m)
+		}
+	}
+	picture := func(dec *decode.Decoder) (bool, error) {
 		decoded++
 		pts, _ := dec.PictureTime()
 		index, ok := order[pts]
@@ -468,15 +462,32 @@ func decodeSampled(clip string, order displayIndex, spec models.InputSpec, fps, 
 		}
 		return false, emit(index, ms, f)
 	}
-	// flush hands on the pictures the decoder holds.
+	err := eachPicture(clip, chooseMode, picture)
+	return decoded, err
+}
+
+// eachPicture decodes clip, letting before set the decoder's mode for each
+// access unit, and calls picture for each picture ready until it says stop
+// or the clip ends. In keyframes-only mode a keyframe is flushed out at
+// once, as a Pipeline does: it would wait for pictures the mode skips.
+func eachPicture(clip string, before func(*decode.Decoder, ingest.Codec, ingest.AccessUnit), picture func(*decode.Decoder) (stop bool, err error)) error {
+	dm, err := decode.OpenFile(clip)
+	if err != nil {
+		return err
+	}
+	defer dm.Close()
+	dec, err := decode.NewDecoder(dm.Codec())
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
 	flush := func() (bool, error) {
 		for {
-			ready, _ := dec.Flush()
-			if !ready {
+			if ready, _ := dec.Flush(); !ready {
 				return false, nil
 			}
-			if stop, err := picture(); stop || err != nil {
-				return stop, err
+			if stop, err := picture(dec); stop || err != nil {
+				return true, err
 			}
 		}
 	}
@@ -486,27 +497,25 @@ func decodeSampled(clip string, order displayIndex, spec models.InputSpec, fps, 
 			break
 		}
 		if err != nil {
-			return decoded, err
+			return err
 		}
 		au := ingest.AccessUnit{Params: dm.Params(), NALUs: p.NALUs, PTS: p.PTS, Keyframe: p.Keyframe}
-		if m, _ := modes.Choose(dm.Codec(), au, time.Duration(period*float64(time.Millisecond)), dec.Mode()); m != dec.Mode() {
-			dec.SetMode(m)
+		if before != nil {
+			before(dec, dm.Codec(), au)
 		}
 		if ready, _ := dec.Decode(au); ready {
-			if stop, err := picture(); stop || err != nil {
-				return decoded, err
+			if stop, err := picture(dec); stop || err != nil {
+				return err
 			}
 		}
 		if au.Keyframe && dec.Mode() == decode.KeyframesOnly {
-			// As a Pipeline does: the keyframe would wait for pictures
-			// this mode skips.
 			if stop, err := flush(); stop || err != nil {
-				return decoded, err
+				return err
 			}
 		}
 	}
 	_, err = flush()
-	return decoded, err
+	return err
 }
 
 // displayIndex maps the PTS of each picture of a clip to its display
@@ -521,62 +530,25 @@ type displayIndex map[time.Duration]int
 func displayIndexes(clips []string, maxSeconds float64) (map[string]displayIndex, error) {
 	out := make(map[string]displayIndex, len(clips))
 	for _, clip := range clips {
-		idx, err := clipIndex(clip, maxSeconds+1)
+		idx := displayIndex{}
+		var first time.Duration
+		err := eachPicture(clip, nil, func(dec *decode.Decoder) (bool, error) {
+			pts, _ := dec.PictureTime()
+			if len(idx) == 0 {
+				first = pts
+			}
+			if _, dup := idx[pts]; dup {
+				return true, fmt.Errorf("two pictures at %v", pts)
+			}
+			idx[pts] = len(idx)
+			return (pts - first).Seconds() >= maxSeconds+1, nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", filepath.Base(clip), err)
 		}
 		out[clip] = idx
 	}
 	return out, nil
-}
-
-func clipIndex(clip string, maxSeconds float64) (displayIndex, error) {
-	dm, err := decode.OpenFile(clip)
-	if err != nil {
-		return nil, err
-	}
-	defer dm.Close()
-	dec, err := decode.NewDecoder(dm.Codec())
-	if err != nil {
-		return nil, err
-	}
-	defer dec.Close()
-	idx := displayIndex{}
-	var first time.Duration
-	// add names the ready picture; it reports whether the clip is long enough.
-	add := func() (bool, error) {
-		pts, _ := dec.PictureTime()
-		if len(idx) == 0 {
-			first = pts
-		}
-		if _, dup := idx[pts]; dup {
-			return true, fmt.Errorf("two pictures at %v", pts)
-		}
-		idx[pts] = len(idx)
-		return (pts - first).Seconds() >= maxSeconds, nil
-	}
-	for {
-		p, err := dm.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if ready, _ := dec.Decode(ingest.AccessUnit{Params: dm.Params(), NALUs: p.NALUs, PTS: p.PTS, Keyframe: p.Keyframe}); ready {
-			if done, err := add(); done || err != nil {
-				return idx, err
-			}
-		}
-	}
-	for {
-		if ready, _ := dec.Flush(); !ready {
-			return idx, nil
-		}
-		if done, err := add(); done || err != nil {
-			return idx, err
-		}
-	}
 }
 
 // baselineRun is what the Python baseline reported.
