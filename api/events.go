@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -465,6 +466,33 @@ func clipWindow(ev sink.Event) (from, to time.Time) {
 	return from.UTC(), to.UTC()
 }
 
+// cutClip returns the clip of ev's window, open: the cached one (see
+// clipCache), or one cut now from the recordings into a file (not straight
+// into the answer: a cut can fail half-way, and the file serves the range
+// requests of players), kept in the cache when the recording covers the
+// window.
+func (s *Server) cutClip(ctx context.Context, ev sink.Event, from, to time.Time) (*os.File, record.Clip, error) {
+	if f, clip, ok := s.clips.get(ev.ID, s.now()); ok {
+		return f, clip, nil
+	}
+	f, err := os.CreateTemp(s.DataDir, ".clip-*.mp4")
+	if err != nil {
+		return nil, record.Clip{}, err
+	}
+	defer os.Remove(f.Name()) // a no-op once the cache has it
+	bw := bufio.NewWriterSize(f, 1<<20)
+	clip, err := record.WriteClip(ctx, bw, s.Recordings, ev.CameraID, from, to)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.Close()
+		return nil, record.Clip{}, err
+	}
+	s.clips.keep(ev.ID, f.Name(), clip, s.now())
+	return f, clip, nil
+}
+
 // eventClip serves the recording around an event as an MP4 file (moov
 // before the media, as browsers play it while it loads) cut from the
 // recordings over the event's clip window. It needs the events capability
@@ -495,28 +523,16 @@ func (s *Server) eventClip(w http.ResponseWriter, r *http.Request, p *principal)
 		noRecording()
 		return
 	}
-	// The clip is cut into a file, not straight into the answer: a cut can
-	// fail half-way, and the file serves the range requests of players.
-	f, err := os.CreateTemp(s.DataDir, ".clip-*.mp4")
-	if err != nil {
-		s.fail(w, "event clip", err)
-		return
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	clip, err := record.WriteClip(ctx, bw, s.Recordings, ev.CameraID, from, to)
+	f, clip, err := s.cutClip(ctx, ev, from, to)
 	if errors.Is(err, record.ErrUnknownCamera) || errors.Is(err, record.ErrNoRecording) {
 		noRecording()
 		return
 	}
-	if err == nil {
-		err = bw.Flush()
-	}
 	if err != nil {
 		s.fail(w, "event clip", err)
 		return
 	}
+	defer f.Close()
 	after, err := audit.JSON(map[string]any{"event": ev.ID, "event_type": ev.Type, "from": from, "to": to,
 		"start": clip.Start, "end": clip.End, "size": clip.Size, "sha256": clip.SHA256})
 	if err == nil {

@@ -392,7 +392,8 @@ func TestEventClip(t *testing.T) {
 	long.Evidence = &sink.Evidence{ClipFrom: start.Add(-10 * time.Minute), ClipTo: start.Add(28 * time.Second)}
 	unrecorded := sink.NewEvent(sink.TypeViolationRedLight, camOwn, start.Add(-20*time.Minute))
 	granted := sink.NewEvent(sink.TypeViolationRedLight, camGranted, start.Add(15*time.Second))
-	if err := events(t).Write(ctx, []sink.Event{withWindow, plain, long, unrecorded, granted}); err != nil {
+	pastEnd := sink.NewEvent(sink.TypeViolationWrongWay, camOwn, start.Add(28*time.Second))
+	if err := events(t).Write(ctx, []sink.Event{withWindow, plain, long, unrecorded, granted, pastEnd}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -451,10 +452,31 @@ func TestEventClip(t *testing.T) {
 
 	t.Run("range requests", func(t *testing.T) {
 		whole := e.as(uPoliceOp, "GET", "/api/v1/events/"+withWindow.ID+"/clip.mp4", nil)
+		hits := e.srv.clips.hits.Load()
 		r := e.do("GET", "/api/v1/events/"+withWindow.ID+"/clip.mp4", nil,
 			map[string]string{"Authorization": "Bearer " + e.login(uPoliceOp), "Range": "bytes=100-199"})
 		if r.status != 206 || string(r.body) != string(whole.body[100:200]) {
 			t.Errorf("range: %d, %d bytes", r.status, len(r.body))
+		}
+		if e.srv.clips.hits.Load() != hits+1 {
+			t.Error("the range request cut the clip again: want it from the cache")
+		}
+	})
+
+	t.Run("a window past the recording is cut each time", func(t *testing.T) {
+		// ts+5 s lies after the recording's end (start+30 s): a later cut
+		// may hold more, so the clip is not kept.
+		hits := e.srv.clips.hits.Load()
+		var bodies []string
+		for range 2 {
+			r := e.as(uPoliceOp, "GET", "/api/v1/events/"+pastEnd.ID+"/clip.mp4", nil)
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			bodies = append(bodies, string(r.body))
+		}
+		if e.srv.clips.hits.Load() != hits || bodies[0] != bodies[1] {
+			t.Errorf("cache hits %d → %d (want none), clips equal %v", hits, e.srv.clips.hits.Load(), bodies[0] == bodies[1])
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -148,6 +149,7 @@ type Server struct {
 	initOnce sync.Once
 	handler  http.Handler
 	public   *publicState
+	clips    *clipCache
 }
 
 // Limits of requests.
@@ -170,6 +172,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.public = newPublicState(s.Public, s.now)
+		s.clips = newClipCache(filepath.Join(s.DataDir, "clip-cache"))
 		mux := http.NewServeMux()
 		g := s.Gatherer
 		if g == nil {
