@@ -48,9 +48,12 @@ type cachedClip struct {
 	added, used time.Time
 }
 
-// newClipCache empties dir and returns a cache there.
+// newClipCache empties dir and returns a cache there; with no dir it keeps
+// nothing.
 func newClipCache(dir string) *clipCache {
-	os.RemoveAll(dir)
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
 	return &clipCache{dir: dir, max: clipCacheBytes, entries: map[string]*cachedClip{}}
 }
 
@@ -82,7 +85,7 @@ func (c *clipCache) get(id string, now time.Time) (f *os.File, clip record.Clip,
 // window to its end; else, or when another request kept it first, tmp is
 // left where it is. A file open on tmp stays readable either way.
 func (c *clipCache) keep(id, tmp string, clip record.Clip, now time.Time) {
-	if clip.End.Before(clip.To) || clip.Size > c.max {
+	if c.dir == "" || clip.End.Before(clip.To) || clip.Size > c.max {
 		return
 	}
 	c.mu.Lock()

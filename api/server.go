@@ -172,7 +172,11 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.public = newPublicState(s.Public, s.now)
-		s.clips = newClipCache(filepath.Join(s.DataDir, "clip-cache"))
+		cacheDir := ""
+		if s.DataDir != "" {
+			cacheDir = filepath.Join(s.DataDir, "clip-cache")
+		}
+		s.clips = newClipCache(cacheDir)
 		mux := http.NewServeMux()
 		g := s.Gatherer
 		if g == nil {
