@@ -278,12 +278,7 @@ func (d *Decoder) PictureTime() (pts time.Duration, capture time.Time) {
 }
 
 // PictureSize returns the size of the ready picture, 0×0 when none is.
-func (d *Decoder) PictureSize() (w, h int) {
-	if d.c == nil || !d.c.ready {
-		return 0, 0
-	}
-	return d.c.pictureSize()
-}
+func (d *Decoder) PictureSize() (w, h int) { return readySize(d.c) }
 
 // Convert scales and converts the ready picture to BGR24 of width×height
 // into dst, reusing dst.Pix when it is big enough, and sets dst's times to
@@ -305,13 +300,7 @@ func (d *Decoder) ConvertKeep(dst *Frame, width, height int) error {
 }
 
 func (d *Decoder) convert(dst *Frame, width, height int, keep bool) error {
-	if d.c == nil {
-		return fmt.Errorf("convert: %w", ErrClosed)
-	}
-	if !d.c.ready {
-		return fmt.Errorf("convert: %w", ErrNoPicture)
-	}
-	if err := convertPicture(d.c, dst, width, height, keep); err != nil {
+	if err := convertReady(d.c, dst, width, height, keep); err != nil {
 		return fmt.Errorf("convert: %w", err)
 	}
 	dst.PTS, dst.Capture = d.picPTS, d.picCapture

@@ -111,6 +111,26 @@ func (f *Frame) resize(w, h int) {
 	f.Pix = f.Pix[:n]
 }
 
+// convertReady is convertPicture for a codec that may be closed (nil) or
+// have no picture ready, which it reports as ErrClosed or ErrNoPicture.
+func convertReady(c *codec, dst *Frame, width, height int, keep bool) error {
+	switch {
+	case c == nil:
+		return ErrClosed
+	case !c.ready:
+		return ErrNoPicture
+	}
+	return convertPicture(c, dst, width, height, keep)
+}
+
+// readySize is the size of c's ready picture, 0×0 when none is.
+func readySize(c *codec) (w, h int) {
+	if c == nil || !c.ready {
+		return 0, 0
+	}
+	return c.pictureSize()
+}
+
 // convertPicture converts the current picture of c to BGR24 of
 // width×height (resolved by targetSize) into dst, releasing what dst kept
 // before. With keep, a scaled dst keeps a reference to the picture for

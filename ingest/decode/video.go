@@ -114,12 +114,7 @@ func (v *Video) PictureTime() time.Duration {
 
 // PictureSize returns the size of the picture Decode made ready, 0×0 when
 // none is.
-func (v *Video) PictureSize() (w, h int) {
-	if v.c == nil || !v.c.ready {
-		return 0, 0
-	}
-	return v.c.pictureSize()
-}
+func (v *Video) PictureSize() (w, h int) { return readySize(v.c) }
 
 // ConvertKeep converts the picture Decode made ready as
 // Decoder.ConvertKeep does: to BGR24 of width×height into dst, keeping a
@@ -130,13 +125,7 @@ func (v *Video) ConvertKeep(dst *Frame, width, height int) error {
 }
 
 func (v *Video) convert(dst *Frame, width, height int, keep bool) error {
-	if v.c == nil {
-		return fmt.Errorf("convert a frame of %s: %w", v.path, ErrClosed)
-	}
-	if !v.c.ready {
-		return fmt.Errorf("convert a frame of %s: %w", v.path, ErrNoPicture)
-	}
-	if err := convertPicture(v.c, dst, width, height, keep); err != nil {
+	if err := convertReady(v.c, dst, width, height, keep); err != nil {
 		return fmt.Errorf("convert a frame of %s: %w", v.path, err)
 	}
 	dst.PTS, dst.Capture = v.PictureTime(), time.Time{}
