@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/matthan/matthan/analyzer/cvthreads"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -48,6 +50,10 @@ func main() {
 		usage()
 		return
 	}
+	// OpenCV runs each call on the calling goroutine's thread: the
+	// engine's parallelism is one set of goroutines per camera and the
+	// ONNX Runtime workers, which fill the cores (see package cvthreads).
+	cvthreads.Set(1)
 	for _, c := range commands {
 		if c.name != name {
 			continue
