@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -153,12 +154,18 @@ func TestQuickPieces(t *testing.T) {
 			}
 		}()
 		for _, fps := range []float64{cfg.FPS, 0} {
-			r, err := runLive(ctx, cams.urls, 1, fps, time.Second, true, sched)
+			r, err := runLive(ctx, cams, 1, fps, time.Second, true, sched)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Live != 1 || r.Analysed == 0 || r.Latencies == 0 || r.CPUSeconds <= 0 {
 				t.Fatalf("%s measured nothing: %+v", r.Name, r)
+			}
+			if cores := float64(runtime.NumCPU()) * r.Seconds; r.IdleCPUSeconds < 0 || r.IdleCPUSeconds+r.CPUSeconds > 1.1*cores {
+				t.Errorf("%s: idle %.2f s and busy %.2f s over %.2f s of %d cores", r.Name, r.IdleCPUSeconds, r.CPUSeconds, r.Seconds, runtime.NumCPU())
+			}
+			if r.SimulatorCPUSeconds != 0 {
+				t.Errorf("%s: an in-process simulator reported %.2f s of its own CPU", r.Name, r.SimulatorCPUSeconds)
 			}
 			rep.Live = append(rep.Live, r)
 		}
@@ -341,5 +348,28 @@ func TestSampledPicturesNamed(t *testing.T) {
 			}
 			f.Close()
 		})
+	}
+}
+
+// TestProcessCPU checks the /proc reading the harness uses for the camera
+// simulator's CPU against getrusage, on this process after some work.
+func TestProcessCPU(t *testing.T) {
+	before, start := cpuTime(), time.Now()
+	x := 0
+	for time.Since(start) < 300*time.Millisecond {
+		x++
+	}
+	proc, rusage := processCPU(os.Getpid()), cpuTime()
+	if rusage-before < 200*time.Millisecond {
+		t.Skipf("the busy loop got only %v of CPU (loaded machine)", rusage-before)
+	}
+	if d := proc - rusage; d < -50*time.Millisecond || d > 50*time.Millisecond {
+		t.Errorf("/proc/self/stat gives %v of CPU, getrusage %v (%d loops)", proc, rusage, x)
+	}
+	if processCPU(-1) != 0 {
+		t.Error("a process that does not exist has CPU time")
+	}
+	if idleTime() <= 0 {
+		t.Error("no idle time in /proc/stat")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -50,6 +52,12 @@ type LiveResult struct {
 	// (getrusage); CPUPerFrame divides it by Analysed.
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	CPUPerFrame float64 `json:"cpu_seconds_per_frame"`
+	// SimulatorCPUSeconds is the CPU time of the camera simulator over the
+	// window when it runs as a child process (in process, it is part of
+	// CPUSeconds), and IdleCPUSeconds the time the machine's cores stayed
+	// idle (/proc/stat): with CPUSeconds they account for the cores.
+	SimulatorCPUSeconds float64 `json:"simulator_cpu_seconds,omitempty"`
+	IdleCPUSeconds      float64 `json:"idle_cpu_seconds"`
 	// The scheduler's inferences over the window, when the detector is a
 	// models.Scheduler: how many, and per inference its worker's busy time
 	// and the CPU time of the worker's thread (see models.SchedulerStats).
@@ -64,6 +72,9 @@ type LiveResult struct {
 type cameras struct {
 	urls []string
 	stop func() error
+	// cpu is the CPU time the simulator has used so far when it is a child
+	// process; nil in process.
+	cpu func() time.Duration
 }
 
 // startCameras serves files over loopback RTSP: as a child process when
@@ -132,7 +143,7 @@ func startCamsimChild(command, files []string) (*cameras, error) {
 	select {
 	case u := <-urls:
 		if len(u) == len(files) {
-			return &cameras{urls: u, stop: stop}, nil
+			return &cameras{urls: u, stop: stop, cpu: func() time.Duration { return processCPU(cmd.Process.Pid) }}, nil
 		}
 		stop()
 		return nil, fmt.Errorf("bench: camera simulator printed %d URLs for %d files: %s", len(u), len(files), bytes.TrimSpace(stderr.Bytes()))
@@ -173,7 +184,7 @@ func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.D
 		var r LiveResult
 		var err error
 		pprof.Do(ctx, pprof.Labels("run", label), func(ctx context.Context) {
-			r, err = runLive(ctx, cams.urls, s.cameras, s.fps, cfg.Window, cfg.Quick, det)
+			r, err = runLive(ctx, cams, s.cameras, s.fps, cfg.Window, cfg.Quick, det)
 		})
 		if err != nil {
 			return nil, err
@@ -217,10 +228,10 @@ func (l *latencies) add(a analyzer.Analysis) {
 	l.mu.Unlock()
 }
 
-// runLive streams n cameras (the clips in turn) into n pipelines sampling
-// fps frames per second (0: every frame), waits until every camera
-// analyses, and measures over window.
-func runLive(ctx context.Context, urls []string, n int, fps float64, window time.Duration, quick bool, det analyzer.Detector) (LiveResult, error) {
+// runLive streams n of the simulator's cameras (the clips in turn) into n
+// pipelines sampling fps frames per second (0: every frame), waits until
+// every camera analyses, and measures over window.
+func runLive(ctx context.Context, cams *cameras, n int, fps float64, window time.Duration, quick bool, det analyzer.Detector) (LiveResult, error) {
 	name := fmt.Sprintf("%d camera(s) at %g fps", n, fps)
 	sampling := fps
 	if fps == 0 {
@@ -238,7 +249,7 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 			Publish:    func(sink.Event) {},
 			OnAnalysed: lat.add,
 		}
-		sources[i] = &ingest.Source{CameraID: id, URL: urls[i%len(urls)], OnAccessUnit: pipes[i].Push, Logger: discard}
+		sources[i] = &ingest.Source{CameraID: id, URL: cams.urls[i%len(cams.urls)], OnAccessUnit: pipes[i].Push, Logger: discard}
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -288,13 +299,13 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 
 	before := snapshot(pipes)
 	inf0 := schedulerStats(det)
-	cpu0 := cpuTime()
+	cpu0, idle0, sim0 := cpuTime(), idleTime(), cams.cpuTime()
 	t0 := time.Now()
 	lat.open(t0)
 	sleep(rctx, window)
 	t1 := time.Now()
 	lat.close(t1)
-	cpu1 := cpuTime()
+	cpu1, idle1, sim1 := cpuTime(), idleTime(), cams.cpuTime()
 	inf1 := schedulerStats(det)
 	after := snapshot(pipes)
 	started := live()
@@ -313,6 +324,9 @@ func runLive(ctx context.Context, urls []string, n int, fps float64, window time
 		Drops:      after.FramesDropped - before.FramesDropped,
 		CPUSeconds: (cpu1 - cpu0).Seconds(),
 		Infer:      inferBetween(inf0, inf1),
+
+		SimulatorCPUSeconds: (sim1 - sim0).Seconds(),
+		IdleCPUSeconds:      (idle1 - idle0).Seconds(),
 	}
 	r.FramesPerSec = float64(r.Analysed) / secs
 	r.DemandPerSec = float64(n) * fps
@@ -351,6 +365,64 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuTime is the simulator's CPU time so far; 0 in process.
+func (c *cameras) cpuTime() time.Duration {
+	if c.cpu == nil {
+		return 0
+	}
+	return c.cpu()
+}
+
+// userHz is the unit of the times in /proc (USER_HZ, 100 on Linux).
+const userHz = 100
+
+// processCPU is the user+system CPU time of process pid so far, read from
+// /proc/PID/stat; 0 when it cannot be read.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / userHz
+}
+
+// idleTime is the time all the machine's cores have spent idle (idle and
+// iowait of /proc/stat) so far; 0 when it cannot be read.
+func idleTime() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line)) // cpu user nice system idle iowait ...
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0
+	}
+	var idle int64
+	for _, v := range f[4:6] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0
+		}
+		idle += n
+	}
+	return time.Duration(idle) * time.Second / userHz
 }
 
 // percentile returns the q-quantile of s in milliseconds (nearest rank);

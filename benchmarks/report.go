@@ -57,6 +57,13 @@ func ratios(rep *Report) []Ratio {
 						(sat.CPUSeconds-in.CPUSeconds)/sat.Seconds, rep.Host.CPUs)
 				}
 			}
+			if sat.SimulatorCPUSeconds > 0 {
+				r.Note += fmt.Sprintf("the camera simulator (another process, not part of the path) used %.2f of the cores; ",
+					sat.SimulatorCPUSeconds/sat.Seconds)
+			}
+			if sat.Seconds > 0 {
+				r.Note += fmt.Sprintf("%.2f of the %d cores stayed idle; ", sat.IdleCPUSeconds/sat.Seconds, rep.Host.CPUs)
+			}
 			if sat.FramesPerSec >= 0.97*sat.DemandPerSec {
 				r.Note += fmt.Sprintf("not inference-bound: the cameras asked for %.0f frames/s and all were analysed", sat.DemandPerSec)
 			} else {
