@@ -72,9 +72,7 @@ type LiveResult struct {
 type cameras struct {
 	urls []string
 	stop func() error
-	// cpu is the CPU time the simulator has used so far when it is a child
-	// process; nil in process.
-	cpu func() time.Duration
+	pid  int // the simulator's process when it is a child; 0 in process
 }
 
 // startCameras serves files over loopback RTSP: as a child process when
@@ -143,7 +141,7 @@ func startCamsimChild(command, files []string) (*cameras, error) {
 	select {
 	case u := <-urls:
 		if len(u) == len(files) {
-			return &cameras{urls: u, stop: stop, cpu: func() time.Duration { return processCPU(cmd.Process.Pid) }}, nil
+			return &cameras{urls: u, stop: stop, pid: cmd.Process.Pid}, nil
 		}
 		stop()
 		return nil, fmt.Errorf("bench: camera simulator printed %d URLs for %d files: %s", len(u), len(files), bytes.TrimSpace(stderr.Bytes()))
@@ -369,10 +367,10 @@ func cpuTime() time.Duration {
 
 // cpuTime is the simulator's CPU time so far; 0 in process.
 func (c *cameras) cpuTime() time.Duration {
-	if c.cpu == nil {
+	if c.pid == 0 {
 		return 0
 	}
-	return c.cpu()
+	return processCPU(c.pid)
 }
 
 // userHz is the unit of the times in /proc (USER_HZ, 100 on Linux).
