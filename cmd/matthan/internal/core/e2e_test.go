@@ -127,6 +127,15 @@ func TestEndToEnd(t *testing.T) {
 	if v := metricValue(metrics, "matthan_frames_dropped_total", `camera="`+camID+`"`); v < 0 {
 		t.Errorf("/metrics has no matthan_frames_dropped_total for %s", camID)
 	}
+	// The schedulers of both models (the detector, and the fire camera's
+	// fire/smoke model) show their load.
+	for _, model := range []string{`model="yolox_nano"`, `model="firesmoke`} {
+		for _, name := range []string{"matthan_scheduler_runs_total", "matthan_scheduler_busy_seconds_total"} {
+			if v := metricValue(metrics, name, model); v <= 0 {
+				t.Errorf("%s{%s} = %v, want > 0", name, model, v)
+			}
+		}
+	}
 	var cams struct {
 		Cameras []struct {
 			ID     string `json:"id"`

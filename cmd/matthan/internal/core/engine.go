@@ -96,12 +96,22 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	defer detector.Close()
+	// Each model's scheduler shows its load on /metrics while it serves.
+	schedMetrics := &schedulerMetrics{reg: reg, log: log}
+	defer schedMetrics.close()
+	schedMetrics.add(detector)
 	// The fire/smoke model is loaded at start when a scene asks for it, and
 	// later when a scene saved through the API first does.
 	rules := &ruleBuilder{
-		evidence:  &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")},
-		log:       log,
-		openModel: func() (*models.Scheduler, error) { return openFireSmoke(cfg) },
+		evidence: &analyzer.EvidenceDir{Root: filepath.Join(cfg.Data, "evidence")},
+		log:      log,
+		openModel: func() (*models.Scheduler, error) {
+			s, err := openFireSmoke(cfg)
+			if err == nil {
+				schedMetrics.add(s)
+			}
+			return s, err
+		},
 	}
 	defer rules.Close()
 	for _, cc := range cfg.Cameras {
@@ -405,6 +415,39 @@ func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 		},
 		Threshold: detectorThreshold(cfg, m, tracking),
 	})
+}
+
+// schedulerMetrics registers the collectors of the model schedulers an
+// engine run opens, and unregisters them when the run ends (a registry may
+// serve several runs).
+type schedulerMetrics struct {
+	reg *prometheus.Registry
+	log *slog.Logger
+
+	mu         sync.Mutex
+	collectors []prometheus.Collector
+}
+
+// add shows s's counters (models.Scheduler.Collector) on the registry.
+func (m *schedulerMetrics) add(s *models.Scheduler) {
+	c := s.Collector()
+	if err := m.reg.Register(c); err != nil {
+		m.log.Warn("scheduler metrics not registered", "model", s.Manifest().Name, "error", err)
+		return
+	}
+	m.mu.Lock()
+	m.collectors = append(m.collectors, c)
+	m.mu.Unlock()
+}
+
+// close unregisters every collector add registered.
+func (m *schedulerMetrics) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.collectors {
+		m.reg.Unregister(c)
+	}
+	m.collectors = nil
 }
 
 // openFireSmoke loads the fire/smoke model, shared by the cameras whose
