@@ -5,9 +5,8 @@ import "github.com/prometheus/client_golang/prometheus"
 // schedulerCollector shows a Scheduler's counters to Prometheus, read
 // from Stats at each scrape (nothing on the inference path).
 type schedulerCollector struct {
-	s                                       *Scheduler
-	workers, queued, requests, errors, runs *prometheus.Desc
-	busy, cpu                               *prometheus.Desc
+	s                                                  *Scheduler
+	workers, queued, requests, errors, runs, busy, cpu *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the scheduler's counters,
