@@ -250,6 +250,9 @@ type Stats struct {
 	FramesInferred int64
 	FramesDropped  int64
 	LastAnalysed   time.Time // capture time of the last analysed frame; zero if none
+	// Period is the detector's sampling period in force (one frame per
+	// period of capture time); 0 before Run has built its Analyst.
+	Period time.Duration
 }
 
 func (p *Pipeline) init() {
@@ -320,6 +323,7 @@ func (p *Pipeline) Stats() Stats {
 		FramesDecoded:  p.decoded.Load(),
 		FramesInferred: p.inferred.Load(),
 		FramesDropped:  p.dropped.Load(),
+		Period:         time.Duration(p.period.Load()),
 	}
 	if n := p.lastFrame.Load(); n != 0 {
 		s.LastAnalysed = time.Unix(0, n).UTC()

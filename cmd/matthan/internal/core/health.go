@@ -30,6 +30,7 @@ type watcher struct {
 	incidentAfter time.Duration
 	log           *slog.Logger
 	reported      map[string]bool // camera + "/" + kind of incidents open for the current fault
+	lag           lagWatch
 }
 
 // run polls until ctx ends.
@@ -38,6 +39,9 @@ func (w *watcher) run(ctx context.Context) {
 	downSince := make([]time.Time, len(w.cameras))
 	tick := time.NewTicker(healthPollInterval)
 	defer tick.Stop()
+	w.lag = lagWatch{log: w.log}
+	lagAt := time.Now()
+	w.observeLag(0)
 	for {
 		select {
 		case <-ctx.Done():
@@ -45,6 +49,10 @@ func (w *watcher) run(ctx context.Context) {
 		case <-tick.C:
 		}
 		now := time.Now()
+		if elapsed := now.Sub(lagAt); elapsed >= lagWindow {
+			w.observeLag(elapsed)
+			lagAt = now
+		}
 		for i, c := range w.cameras {
 			st := c.source.Status()
 			if ev, ok := healthEvent(last[i], st); ok {
@@ -78,6 +86,15 @@ func (w *watcher) run(ctx context.Context) {
 			if !frozen {
 				delete(w.reported, c.conf.ID+"/picture.frozen")
 			}
+		}
+	}
+}
+
+// observeLag hands every camera's analysis counters to the lag watch.
+func (w *watcher) observeLag(elapsed time.Duration) {
+	for _, c := range w.cameras {
+		if c.pipeline != nil {
+			w.lag.observe(c.conf.ID, c.pipeline.Stats(), elapsed)
 		}
 	}
 }
