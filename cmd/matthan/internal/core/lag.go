@@ -20,8 +20,9 @@ const (
 )
 
 // lagWatch tells the operator, in the log, when a camera's analysis falls
-// behind its sampling rate because the node's inference is saturated —
-// frames were dropped for analysis and fewer were analysed than asked —
+// behind its sampling rate because the node is saturated (its inference,
+// or decoding starved of CPU) — frames were dropped for analysis and fewer
+// were analysed than asked —
 // and when it keeps up again. A camera that sends fewer frames than asked,
 // or none, drops nothing and is not reported. It is fed each camera's
 // pipeline counters once per lagWindow.
@@ -49,7 +50,7 @@ func (w *lagWatch) observe(camera string, st analyzer.Stats, elapsed time.Durati
 	switch {
 	case !w.late[camera] && dropped > 0 && analysed < lagBelow*asked:
 		w.late[camera] = true
-		w.log.Warn("analysis falls behind: the node's inference is saturated (see matthan_scheduler_busy_seconds_total)",
+		w.log.Warn("analysis falls behind: the node cannot analyse all the frames asked (see matthan_frames_dropped_total by stage and matthan_scheduler_busy_seconds_total)",
 			"camera", camera, "analysed_per_s", perSecond(analysed), "asked_per_s", perSecond(asked),
 			"dropped", dropped, "over", elapsed.Round(time.Second).String())
 	case w.late[camera] && (dropped == 0 || analysed >= lagRecovered*asked):
