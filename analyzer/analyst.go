@@ -357,7 +357,7 @@ func (a *Analyst) runDetector(f *decode.Frame, res *Analysis) error {
 	res.Detected = true
 	dets = a.dropIgnored(dets, w, h)
 	for _, d := range dets {
-		if d.Confidence >= a.report {
+		if d.Confidence >= a.report && !d.StandIn {
 			res.Detections = append(res.Detections, d)
 		}
 	}

@@ -48,7 +48,11 @@
 // at most the tracker's LowScore (0.1 by default); ReportThreshold (the
 // manifest's threshold by default) keeps the summaries and
 // Analysis.Detections what they were. The Analyst warns when the detector's
-// threshold is higher.
+// threshold is higher. Opened with StandIns (models.Options,
+// models.SchedulerOptions; matthan run and analyze do with a scene), the
+// detector also gives the boxes of the classes the model mistakes vehicles
+// for: the tracker may continue a confirmed track with one, and nothing
+// reports or counts them as detections.
 //
 // # Plugging in rules
 //

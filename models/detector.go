@@ -28,6 +28,8 @@ type Options struct {
 	// Session tunes the ONNX Runtime session (threads, graph optimisation,
 	// execution provider); see SessionOptions for its defaults.
 	Session SessionOptions
+	// StandIns is SchedulerOptions.StandIns for this detector.
+	StandIns bool
 }
 
 // Detector runs one detection model with ONNX Runtime. It is safe for
@@ -53,6 +55,7 @@ func NewDetector(m Manifest, dir string, opt Options) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	mod.standIns = opt.StandIns
 	r, err := mod.newRunner(1)
 	if err != nil {
 		return nil, err
@@ -72,6 +75,7 @@ type model struct {
 	inLen     int            // float32 values of one input item
 	outLen    int            // float32 values of one output item
 	dynamic   bool           // the graph's batch axis is dynamic
+	standIns  bool           // report the manifest's stand-ins (SchedulerOptions.StandIns)
 }
 
 // loadModel reads and checks the weights (see NewDetector).
@@ -267,6 +271,10 @@ func (r *runner) detections(i int, lb Letterbox, frameW, frameH int) ([]Detectio
 	dets := make([]Detection, 0, len(kept))
 	for _, c := range kept {
 		label, ok := mod.m.Label(c.ClassID)
+		if !ok && mod.standIns {
+			label, c.StandIn = mod.m.StandIn(c.ClassID)
+			ok = c.StandIn
+		}
 		if !ok {
 			continue
 		}
@@ -274,7 +282,7 @@ func (r *runner) detections(i int, lb Letterbox, frameW, frameH int) ([]Detectio
 		if b[2] <= b[0] || b[3] <= b[1] {
 			continue
 		}
-		dets = append(dets, Detection{Class: label, ClassID: c.ClassID, Confidence: c.Confidence, Box: b})
+		dets = append(dets, Detection{Class: label, ClassID: c.ClassID, Confidence: c.Confidence, Box: b, StandIn: c.StandIn})
 	}
 	return dets, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -296,6 +297,61 @@ func matches(want, c string) bool {
 		return c == "car" || c == "truck" || c == "bus"
 	}
 	return c == want
+}
+
+// TestStandIns runs the real model on a real frame where the school bus of
+// the residential street, in low sun, scores under 0.15 for every vehicle
+// class but is called a boat or an airplane: without StandIns such boxes
+// are dropped; with it they come marked, labelled bus, over the bus, and
+// the labelled detections are unchanged.
+func TestStandIns(t *testing.T) {
+	const clip = "traffic_residential_street_cctv_parked_cars.mp4"
+	f := loadFrame(t, extractFrame(t, clip, "55.1"))
+	detect := func(standIns bool) []models.Detection {
+		d := newYOLOX(t, models.Options{Threshold: 0.1, StandIns: standIns})
+		pre, err := analyzer.NewPreprocessor(d.Input())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pre.Close()
+		input, lb, err := pre.Tensor(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dets, err := d.Detect(input, lb, f.Width, f.Height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dets
+	}
+	plain, with := detect(false), detect(true)
+	var labelled []models.Detection
+	bus := false
+	for _, d := range with {
+		if !d.StandIn {
+			labelled = append(labelled, d)
+			continue
+		}
+		class := yoloxManifest(t).Classes[d.ClassID]
+		cx := (d.Box[0] + d.Box[2]) / 2 / float32(f.Width)
+		t.Logf("stand-in: %s as %s %.2f at %.2f of the width", class, d.Class, d.Confidence, cx)
+		if d.Class != "bus" || !slices.Contains([]string{"airplane", "boat", "train"}, class) {
+			t.Errorf("stand-in %+v (%s): want a boat, airplane or train labelled bus", d, class)
+		}
+		// The bus's front crosses x = 0.55 at 54.9 s, its rear at 56.2 s.
+		bus = bus || (d.Confidence >= 0.3 && cx > 0.3 && cx < 0.6)
+	}
+	if !bus {
+		t.Errorf("no stand-in scoring 0.3 over the bus (centre between 0.3 and 0.6 of the width) in %+v", with)
+	}
+	for _, d := range plain {
+		if d.StandIn {
+			t.Errorf("stand-in %+v without StandIns", d)
+		}
+	}
+	if !slices.Equal(plain, labelled) {
+		t.Errorf("labelled detections differ with StandIns:\n%+v\n%+v", plain, labelled)
+	}
 }
 
 // TestDetectRealFrames runs the real model on real frames at the manifest's

@@ -7,7 +7,10 @@
 // the manifest (hash, tensor names and shapes) before it accepts them, then
 // turns a preprocessed input tensor into Detections in frame pixels: it runs
 // the session, decodes the raw output, applies class-aware non-maximum
-// suppression and undoes the letterbox.
+// suppression and undoes the letterbox. Only classes with a product label
+// are reported; opened for a tracker (Options.StandIns), it also gives,
+// marked Detection.StandIn, the boxes of the classes the manifest lists as
+// what the model mistakes vehicles for (a bus in glare called a boat).
 //
 // A Scheduler does the same for many cameras at once: one model, a pool of
 // workers each with its own session, requests served in arrival order (so

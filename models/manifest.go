@@ -85,6 +85,13 @@ type Manifest struct {
 	// Labels is present, detections of classes without a label are dropped;
 	// when it is absent, every class is reported under its own name.
 	Labels map[string]string `yaml:"labels"`
+	// StandIns maps a class without a label to the label of the objects
+	// the model mistakes for it (a COCO detector calls a bus seen in glare
+	// a boat or an airplane). Such a box is never reported; a Scheduler
+	// opened with SchedulerOptions.StandIns gives it, marked StandIn, to a
+	// tracker, which may let it continue a confirmed track of that label
+	// and never start one with it.
+	StandIns map[string]string `yaml:"stand_ins"`
 
 	// Threshold is the default minimum confidence of a detection, in (0, 1).
 	Threshold float32 `yaml:"threshold"`
@@ -317,6 +324,27 @@ func (m Manifest) validate(src string) error {
 			bad("labels."+k, "empty product label")
 		}
 	}
+	labelled := make(map[string]bool, len(m.Labels))
+	for _, l := range m.Labels {
+		labelled[l] = true
+	}
+	standIns := make([]string, 0, len(m.StandIns))
+	for k := range m.StandIns {
+		standIns = append(standIns, k)
+	}
+	sort.Strings(standIns)
+	for _, k := range standIns {
+		switch _, isClass := seen[k]; {
+		case m.Labels == nil:
+			bad("stand_ins."+k, "stand-ins need labels: without them every class is reported")
+		case !isClass:
+			bad("stand_ins."+k, "%q is not one of classes", k)
+		case m.Labels[k] != "":
+			bad("stand_ins."+k, "%q has a label: it is reported, it stands in for nothing", k)
+		case !labelled[m.StandIns[k]]:
+			bad("stand_ins."+k, "%q is not one of the labels", m.StandIns[k])
+		}
+	}
 
 	if !(m.Threshold > 0 && m.Threshold < 1) {
 		bad("threshold", "must be in (0, 1), got %g", m.Threshold)
@@ -338,6 +366,16 @@ func (m Manifest) Label(id int) (string, bool) {
 		return name, true
 	}
 	l, ok := m.Labels[name]
+	return l, ok
+}
+
+// StandIn returns the label class id stands in for (see
+// Manifest.StandIns), if it is a stand-in.
+func (m Manifest) StandIn(id int) (string, bool) {
+	if id < 0 || id >= len(m.Classes) {
+		return "", false
+	}
+	l, ok := m.StandIns[m.Classes[id]]
 	return l, ok
 }
 

@@ -42,6 +42,10 @@ type SchedulerOptions struct {
 	// is queued when it becomes free (under load, requests pile up while
 	// the workers are busy, so batches form without adding latency).
 	MaxWait time.Duration
+	// StandIns adds to the detections the boxes of the manifest's
+	// stand-in classes (Manifest.StandIns), marked Detection.StandIn, for
+	// a tracker; off, they are dropped like every class without a label.
+	StandIns bool
 }
 
 // SchedulerStats is a snapshot of a Scheduler's counters.
@@ -119,6 +123,7 @@ func NewScheduler(m Manifest, dir string, opt SchedulerOptions) (*Scheduler, err
 	if err != nil {
 		return nil, err
 	}
+	mod.standIns = opt.StandIns
 	workers := opt.Workers
 	if workers == 0 {
 		workers = defaultWorkers(runtime.NumCPU(), mod.session.IntraOpThreads)

@@ -16,6 +16,10 @@ type Detection struct {
 	ClassID    int        // index into Manifest.Classes
 	Confidence float32    // score in [0, 1]
 	Box        [4]float32 // x1, y1, x2, y2: frame pixels from Detect, model-input pixels from a decoder
+	// StandIn marks a box of a class the model mistakes large road
+	// vehicles for (Manifest.StandIns), under the label it stands in for:
+	// for a tracker only, never to be reported or counted.
+	StandIn bool
 }
 
 // DecodeYOLOX appends to dst the boxes of a raw YOLOX head output scoring at

@@ -34,6 +34,12 @@
 //     within reach and taken by no track: the object was in view, too faint
 //     to start a track, and where it came from matters to a counting line.
 //     That box places the track; it does not count towards confirmation.
+//   - Stand-ins (models.Detection.StandIn): a box of a class the model
+//     mistakes a vehicle for (a bus in glare scored as a boat) carries the
+//     label it stands in for. Like a low-score box it may only continue a
+//     confirmed track, in the second pass; it never starts a track, never
+//     votes for the track's class, and gives way to any labelled box of
+//     its class group on the same object.
 //   - A track starts tentative and is confirmed after ConfirmHits matches
 //     spanning at least ConfirmAge (so the evidence asked for is time, 0.4 s,
 //     whatever the rate), within ConfirmWindow of its birth; a

@@ -115,6 +115,7 @@ type det struct {
 	box     [4]float64
 	class   string
 	score   float32
+	standIn bool // models.Detection.StandIn: may only continue a confirmed track
 	matched bool
 }
 
@@ -183,7 +184,7 @@ func (t *Tracker) Update(ts time.Time, dets []models.Detection, frameW, frameH i
 	// Unmatched high-score detections start tentative tracks.
 	for i := range t.dets {
 		d := &t.dets[i]
-		if d.matched || d.score < t.cfg.HighScore {
+		if d.matched || d.score < t.cfg.HighScore || d.standIn {
 			continue
 		}
 		t.nextID++
@@ -216,20 +217,30 @@ func (t *Tracker) normalise(dets []models.Detection, frameW, frameH int) {
 			ok = ok && !math.IsNaN(v) && !math.IsInf(v, 0)
 		}
 		if ok {
-			t.dets = append(t.dets, det{box: b, class: d.Class, score: d.Confidence})
+			t.dets = append(t.dets, det{box: b, class: d.Class, score: d.Confidence, standIn: d.StandIn})
 		}
 	}
 	t.merge()
 }
 
 // merge drops each detection overlapping a stronger one of its class group
-// by at least MergeIoU: the same object scored as two classes.
+// by at least MergeIoU: the same object scored as two classes. A stand-in
+// ranks below every labelled box and also gives way to one of its own
+// class: it only fills in for a vehicle the detector did not name.
 func (t *Tracker) merge() {
-	slices.SortStableFunc(t.dets, func(a, b det) int { return cmp.Compare(b.score, a.score) })
+	slices.SortStableFunc(t.dets, func(a, b det) int {
+		if a.standIn != b.standIn {
+			if a.standIn {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(b.score, a.score)
+	})
 	kept := t.dets[:0]
 	for _, d := range t.dets {
 		if !slices.ContainsFunc(kept, func(k det) bool {
-			return k.class != d.class && t.compatible(k.class, d.class) && iou(k.box, d.box) >= t.cfg.MergeIoU
+			return (k.class != d.class || d.standIn) && t.compatible(k.class, d.class) && iou(k.box, d.box) >= t.cfg.MergeIoU
 		}) {
 			kept = append(kept, d)
 		}
@@ -249,7 +260,7 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 		pb := s.box64()
 		for di := range t.dets {
 			d := &t.dets[di]
-			if d.matched || (d.score >= t.cfg.HighScore) != high || !t.compatible(s.class, d.class) {
+			if d.matched || (d.score >= t.cfg.HighScore && !d.standIn) != high || !t.compatible(s.class, d.class) {
 				continue
 			}
 			sim := iou(pb, d.box)
@@ -354,11 +365,12 @@ func (t *Tracker) lookBack(ts time.Time, d *det) *det {
 	return &t.leftover[best]
 }
 
-// keepLeftovers remembers the frame's low-score detections no track took.
+// keepLeftovers remembers the frame's low-score detections no track took
+// (stand-ins aside: they never begin a track).
 func (t *Tracker) keepLeftovers(ts time.Time) {
 	t.leftover = t.leftover[:0]
 	for _, d := range t.dets {
-		if !d.matched && d.score < t.cfg.HighScore {
+		if !d.matched && d.score < t.cfg.HighScore && !d.standIn {
 			t.leftover = append(t.leftover, d)
 		}
 	}
@@ -426,7 +438,9 @@ func (s *state) observe(ts time.Time, d *det, cfg Config) {
 	s.seen = ts
 	s.hits++
 	s.updated = true
-	s.vote(d.class, d.score)
+	if !d.standIn { // its class is the model's guess, not a reading
+		s.vote(d.class, d.score)
+	}
 	s.remember(ts, d.box, cfg.Trail)
 	s.confirm(cfg)
 }

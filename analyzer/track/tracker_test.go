@@ -411,6 +411,85 @@ func TestClassVoteAndCompatibility(t *testing.T) {
 	}
 }
 
+// TestStandIns: a confirmed car whose detector names it a boat (a stand-in
+// for a bus, high-scoring) for a few frames keeps its track, id and class
+// through them; a stand-in never starts a track, not even at a high score;
+// and one lying on a labelled box of its class group gives way to it.
+func TestStandIns(t *testing.T) {
+	car := object{x: 100, y: 400, w: 300, h: 150, vx: 400, class: "car", score: 0.6}
+	boat := func(s float64) models.Detection {
+		d := car.at(s, 0, nil)
+		d.Class, d.Confidence, d.StandIn = "bus", 0.7, true
+		return d
+	}
+	for _, fps := range []float64{2, 5} {
+		tr := newTracker(t, Config{})
+		var id uint64
+		for i := 0; float64(i)/fps <= 3; i++ {
+			s := float64(i) / fps
+			d := car.at(s, 0, nil)
+			if s >= 1 && s < 2.5 { // the vehicle in glare: named a boat only
+				d = boat(s)
+			}
+			tracks := update(t, tr, s, d)
+			if len(tracks) != 1 || !tracks[0].Updated {
+				t.Fatalf("%g fps, t=%.1fs: tracks %+v, want the car's, matched", fps, s, tracks)
+			}
+			if id == 0 {
+				id = tracks[0].ID
+			}
+			if tracks[0].ID != id || tracks[0].Class != "car" {
+				t.Fatalf("%g fps, t=%.1fs: track %d %s, want %d car", fps, s, tracks[0].ID, tracks[0].Class, id)
+			}
+		}
+	}
+
+	tr := newTracker(t, Config{})
+	for i := range 10 {
+		if tracks := update(t, tr, float64(i)/5, boat(float64(i)/5)); len(tracks) != 0 {
+			t.Fatalf("frame %d: %d tracks from stand-ins alone", i, len(tracks))
+		}
+	}
+
+	// A track seen once, then named a boat only, stays tentative and ends.
+	tr = newTracker(t, Config{})
+	update(t, tr, 0, car.at(0, 0, nil))
+	for i := 1; i <= 15; i++ {
+		s := float64(i) / 5
+		for _, tk := range update(t, tr, s, boat(s)) {
+			if tk.Confirmed || tk.Updated {
+				t.Fatalf("t=%.1fs: %+v: a stand-in matched a tentative track", s, tk)
+			}
+		}
+	}
+
+	// On a labelled box of its group (car) or of its own class (bus), the
+	// stand-in gives way: the track takes the labelled box, and the stand-in
+	// is not left over for a neighbour missed on that frame.
+	neighbour := object{x: 250, y: 400, w: 300, h: 150, vx: 400, class: "car", score: 0.6} // IoU with car ≈ 0.33
+	for _, class := range []string{"car", "bus"} {
+		tr = newTracker(t, Config{})
+		for i := range 10 {
+			s := float64(i) / 5
+			update(t, tr, s, car.at(s, 0, nil), neighbour.at(s, 0, nil))
+		}
+		s := 2.0
+		labelled := car.at(s, 0, nil)
+		labelled.Class = class
+		tracks := update(t, tr, s, boat(s), labelled) // the neighbour is missed
+		var matched []float32
+		for _, tk := range tracks {
+			if tk.Updated {
+				matched = append(matched, tk.Confidence)
+			}
+		}
+		if len(tracks) != 2 || len(matched) != 1 || matched[0] != 0.6 {
+			t.Fatalf("labelled %s: %d tracks, matched with scores %v; want two, one matched to the labelled box (0.6), the missed neighbour not to the stand-in",
+				class, len(tracks), matched)
+		}
+	}
+}
+
 // TestOneObjectScoredTwoClasses gives, on every frame, one vehicle's box
 // twice, as car and as a weaker truck (both high-score): one track, not
 // two; a truck beside it, overlapping less than MergeIoU, keeps its own.

@@ -148,7 +148,8 @@ func analyze(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if report == 0 {
 		report = m.Threshold
 	}
-	det, err := models.NewDetector(m, o.modelsDir, models.Options{Threads: o.threads, Threshold: detectorThreshold(report, sc)})
+	det, err := models.NewDetector(m, o.modelsDir, models.Options{Threads: o.threads, Threshold: detectorThreshold(report, sc),
+		StandIns: sc != nil})
 	if err != nil {
 		return err
 	}

@@ -388,8 +388,9 @@ func (e *Engine) Run(ctx context.Context) error {
 //
 // With scenes the tracker needs the detector's weak candidates too (its
 // second association pass), so the detector reports down to the tracker's
-// low score and the pipelines keep the configured threshold for their
-// summaries.
+// low score, and the stand-ins (boxes of classes the model mistakes
+// vehicles for), and the pipelines keep the configured threshold and the
+// labelled classes for their summaries.
 func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 	lib := cfg.Runtime.ONNXRuntime
 	if lib == "" {
@@ -414,6 +415,7 @@ func openDetector(cfg conf.Config, tracking bool) (*models.Scheduler, error) {
 			ExecutionProvider: cfg.Detector.Provider,
 		},
 		Threshold: detectorThreshold(cfg, m, tracking),
+		StandIns:  tracking,
 	})
 }
 
