@@ -71,13 +71,19 @@ var errStop = errors.New("stop")
 // events and their offsets.
 func runOffline(t *testing.T, a *analyzer.Analyst, clip string, until time.Duration) ([]analyzer.Analysis, []sink.Event, []time.Duration) {
 	t.Helper()
+	return runFile(t, a, testenv.Clip(t, clip), until)
+}
+
+// runFile is runOffline on any video file.
+func runFile(t *testing.T, a *analyzer.Analyst, path string, until time.Duration) ([]analyzer.Analysis, []sink.Event, []time.Duration) {
+	t.Helper()
 	var (
 		res     []analyzer.Analysis
 		events  []sink.Event
 		offsets []time.Duration
 	)
 	o := &analyzer.Offline{
-		Path:    testenv.Clip(t, clip),
+		Path:    path,
 		Analyst: a,
 		OnFrame: func(f *decode.Frame, r *analyzer.Analysis) error {
 			if f.PTS > until {

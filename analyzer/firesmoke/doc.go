@@ -13,7 +13,10 @@
 //     score of at least AlertScore, and not smaller than MinArea;
 //   - move like fire or smoke: the brightness inside the region changes
 //     between samples (flames flicker — FireFlicker; smoke drifts and
-//     thins — SmokeActivity), measured on a luma thumbnail of each frame,
+//     thins — SmokeActivity) beyond the whole picture's change (its
+//     brightness offset, then its median change, taken out: exposure drift
+//     and noise, which grow with the time between samples), measured on a
+//     luma thumbnail of each frame,
 //     so a parked car, a standing bus or a painted wall, whose pixels stay
 //     put, never qualifies however high its score; smoke must also change
 //     a good share of its box (SmokeSpread) softly (SmokeMaxStrength):
@@ -47,7 +50,9 @@
 // For forest cameras, Stills runs a detector on one full-resolution frame
 // every few seconds: a frame much larger than the model's input is cut into
 // overlapping tiles, each detected at a finer scale, and the boxes are
-// merged back in frame coordinates with non-maximum suppression.
+// merged back in frame coordinates with non-maximum suppression. A scene
+// asks for it with firesmoke: {mode: stills} (analyzer.FireSmokeAnalytic
+// then scales the Rule's window and quiet time to the stills).
 // EvaluateStills measures that path on a labelled image set.
 //
 // Nothing here starts a goroutine; a Rule or a Stills belongs to one

@@ -31,31 +31,36 @@ type labelledImage struct {
 type ClassScore struct {
 	// Images is how many images count for the class; Positives how many of
 	// them show it (have a box of it).
-	Images, Positives int
+	Images    int `json:"images"`
+	Positives int `json:"positives"`
 	// TP, FP and FN count images: the class detected at or above the
 	// threshold on an image that shows it, on one that does not, and not
 	// detected on one that shows it.
-	TP, FP, FN int
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
 	// Precision and Recall are image-level at the threshold.
-	Precision, Recall float64
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
 	// ImageAP is the average precision of ranking the images by their best
 	// score of the class (101-point interpolation).
-	ImageAP float64
+	ImageAP float64 `json:"image_ap"`
 	// AP50 is the box average precision at IoU 0.5 over all detections
 	// (101-point interpolation, as the model's training recipe reports it).
-	AP50 float64
+	AP50 float64 `json:"ap50"`
 }
 
 // StillsReport is what EvaluateStills measured.
 type StillsReport struct {
 	// Split is the split evaluated and Images how many images it has.
-	Split  string
-	Images int
+	Split  string `json:"split"`
+	Images int    `json:"images"`
 	// Threshold is the score at or above which an image counts as showing
 	// the class.
-	Threshold float32
+	Threshold float32 `json:"threshold"`
 	// Fire and Smoke are the per-class scores.
-	Fire, Smoke ClassScore
+	Fire  ClassScore `json:"fire"`
+	Smoke ClassScore `json:"smoke"`
 }
 
 // EvaluateStills runs the still-image path once on every image of split in

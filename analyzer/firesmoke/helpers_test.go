@@ -36,29 +36,16 @@ func detector(t testing.TB, name string, threshold float32) *models.Detector {
 	return d
 }
 
-// frameDetector runs a models.Detector on whole frames through the
-// analyzer's preprocessor: the firesmoke.Detector the engine gives Stills.
-type frameDetector struct {
-	d   *models.Detector
-	pre *analyzer.Preprocessor
-}
-
-func newFrameDetector(t testing.TB, d *models.Detector) *frameDetector {
+// newFrameDetector runs d on whole frames: the firesmoke.Detector the
+// engine gives Stills.
+func newFrameDetector(t testing.TB, d *models.Detector) *analyzer.FrameDetector {
 	t.Helper()
-	pre, err := analyzer.NewPreprocessor(d.Input())
+	fd, err := analyzer.NewFrameDetector(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pre.Close() })
-	return &frameDetector{d: d, pre: pre}
-}
-
-func (fd *frameDetector) Detect(f *decode.Frame) ([]models.Detection, error) {
-	in, lb, err := fd.pre.Tensor(f)
-	if err != nil {
-		return nil, err
-	}
-	return fd.d.Detect(in, lb, f.Width, f.Height)
+	t.Cleanup(func() { fd.Close() })
+	return fd
 }
 
 // epoch is the capture time of a clip's first frame in the tests.

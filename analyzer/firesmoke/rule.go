@@ -51,8 +51,12 @@ type Candidate struct {
 	Votes float64
 	// Score is the mean score of the window's detections; Peak the best ever.
 	Score, Peak float32
-	// Change is the median brightness change in place between samples, in
-	// grey levels (flicker for fire, activity for smoke); NaN when unknown.
+	// Change is the median brightness change in place between samples
+	// beyond the picture's own: the whole picture's offset (exposure) is
+	// taken out of every difference, and its median remaining change (the
+	// still scene's noise and drift, larger the further apart the samples)
+	// out of the region's. In grey levels (flicker for fire, activity for
+	// smoke); NaN when unknown.
 	Change float64
 	// Spread is the median fraction of the region's pixels that changed
 	// between samples; NaN when unknown.
@@ -89,6 +93,7 @@ type Rule struct {
 	ignore []scene.Zone // ignore zones
 
 	cur, prev thumb
+	hist      [baselineBins + 1]int // thumb.baseline's scratch
 	hasPrev   bool
 	lastTS    time.Time
 	regions   map[int64]*region
@@ -145,6 +150,10 @@ func (r *Rule) Observe(ts time.Time, frame *decode.Frame, dets []models.Detectio
 	r.cur.build(frame)
 	havePrev := r.hasPrev && r.cur.sameGeometry(&r.prev)
 	r.hasPrev, r.lastTS = true, ts
+	var offset, floor float32 // how the whole picture changed since the last sample
+	if havePrev {
+		offset, floor = r.cur.baseline(&r.prev, &r.hist)
+	}
 	fw, fh := float32(frame.Width), float32(frame.Height)
 	frameArea := float64(frame.Width) * float64(frame.Height)
 
@@ -196,13 +205,14 @@ func (r *Rule) Observe(ts time.Time, frame *decode.Frame, dets []models.Detectio
 			}
 			rg.hit(h.box, h.score, ts)
 			if havePrev && prevHit && centre(prevBox) != centre(h.box) {
-				if c, _, _ := r.cur.diff(&r.prev, h.box); c > 0 {
-					sm.rigid = r.cur.shiftedDiff(&r.prev, h.box, prevBox) / c
+				if c, _, _ := r.cur.diff(&r.prev, h.box, offset); c > 0 {
+					sm.rigid = r.cur.shiftedDiff(&r.prev, h.box, prevBox, offset) / c
 				}
 			}
 		}
 		if havePrev {
-			sm.change, sm.spread, sm.strength = r.cur.diff(&r.prev, rg.box)
+			sm.change, sm.spread, sm.strength = r.cur.diff(&r.prev, rg.box, offset)
+			sm.change = max(0, sm.change-float64(floor))
 		}
 		rg.samples = append(rg.samples, sm)
 		rg.prune(ts, r.cfg.Window)

@@ -244,6 +244,45 @@ func TestMovingObjectIsNotFire(t *testing.T) {
 	}
 }
 
+// A grey patch the model calls smoke while the whole picture brightens and
+// darkens by 4 grey levels between samples (auto exposure, clouds passing,
+// stills far apart) is not active smoke: the picture's own change is taken
+// out before the activity test. Drifting smoke on that picture still
+// alerts.
+func TestExposureDriftIsNotSmoke(t *testing.T) {
+	patch := func(i int) []models.Detection { return []models.Detection{det("smoke", 0.5, 200, 60, 400, 260)} }
+	drift := func(c *canvas, i int) {
+		shift := byte(4 * (i % 2))
+		for k := range c.f.Pix {
+			c.f.Pix[k] += shift
+		}
+	}
+	c := newCanvas()
+	r := newRule(t, nil, firesmoke.Config{})
+	alerts, _ := feed(t, r, c, t0, 40, func(i int) {
+		c.background()
+		c.rect(200, 60, 400, 260, func(int, int) [3]byte { return [3]byte{150, 150, 150} })
+		drift(c, i)
+	}, patch)
+	if cands := r.Candidates(); len(alerts) != 0 || len(cands) != 1 || cands[0].Why != "static" {
+		t.Fatalf("%d alerts on a still patch under exposure drift, candidates %+v; want none, rejected as static", len(alerts), cands)
+	}
+
+	c = newCanvas()
+	r = newRule(t, nil, firesmoke.Config{})
+	alerts, _ = feed(t, r, c, t0, 30, func(i int) {
+		c.background()
+		c.rect(200, 60, 400, 260, func(x, y int) [3]byte {
+			v := byte(140 + c.rng.IntN(16))
+			return [3]byte{v, v, v}
+		})
+		drift(c, i)
+	}, patch)
+	if len(alerts) != 1 || alerts[0].Event.Type != sink.TypeAlertSmoke {
+		t.Fatalf("%d alerts on drifting smoke under exposure drift, want one alert.smoke (candidates %+v)", len(alerts), r.Candidates())
+	}
+}
+
 // Soft, widespread change (translucent smoke) alerts as smoke; a few dark
 // people crossing a grey area the model calls smoke does not.
 func TestSmokeTranslucentVersusPeople(t *testing.T) {

@@ -103,20 +103,18 @@ func (t *thumb) rect(b [4]float32) (x0, y0, x1, y1 int) {
 }
 
 // diff returns the mean absolute luma difference between t and prev inside
-// the box b (frame pixels) — 0 for a still region, grey levels otherwise —
-// the fraction of the box's thumbnail pixels that changed by more than
-// spreadLevel, and the mean change of those pixels (0 when none).
-func (t *thumb) diff(prev *thumb, b [4]float32) (mean, spread, strength float64) {
+// the box b (frame pixels), less offset (the whole picture's, see
+// baseline) — 0 for a still region, grey levels otherwise — the fraction
+// of the box's thumbnail pixels that changed by more than spreadLevel, and
+// the mean change of those pixels (0 when none).
+func (t *thumb) diff(prev *thumb, b [4]float32, offset float32) (mean, spread, strength float64) {
 	x0, y0, x1, y1 := t.rect(b)
 	var s, sc float64
 	n := 0
 	for y := y0; y < y1; y++ {
 		a, p := t.y[y*t.w:], prev.y[y*t.w:]
 		for x := x0; x < x1; x++ {
-			d := a[x] - p[x]
-			if d < 0 {
-				d = -d
-			}
+			d := abs32(a[x] - p[x] - offset)
 			if d > spreadLevel {
 				n++
 				sc += float64(d)
@@ -131,10 +129,47 @@ func (t *thumb) diff(prev *thumb, b [4]float32) (mean, spread, strength float64)
 	return s / area, float64(n) / area, strength
 }
 
-// shiftedDiff returns the mean absolute luma difference between the content
-// of box b in t and the content of box pb in prev, sampled on b's grid
-// mapped onto pb: small when a rigid object moved from pb to b.
-func (t *thumb) shiftedDiff(prev *thumb, b, pb [4]float32) float64 {
+// baselineBins is the resolution of baseline's histograms: 1/16 of a grey
+// level over ±64 levels, beyond which a change counts as 64 (no scene has
+// half its picture change that much and stay a scene).
+const baselineBins = 2 * 64 * 16
+
+// baseline measures how the picture as a whole changed from prev to t: the
+// median luma difference (offset: exposure or light changing everywhere),
+// and, that offset taken out, the median absolute difference left (floor:
+// noise and slow change of the still scene, which grow with the time
+// between the samples). A region is active by what it changes beyond them.
+func (t *thumb) baseline(prev *thumb, hist *[baselineBins + 1]int) (offset, floor float32) {
+	median := func(d func(i int) float32) float32 {
+		clear(hist[:])
+		for i := range t.y {
+			hist[clampInt(int(d(i)*16)+baselineBins/2, 0, baselineBins)]++
+		}
+		half := (len(t.y) + 1) / 2
+		for b, n := range hist {
+			if half -= n; half <= 0 {
+				return (float32(b-baselineBins/2) + 0.5) / 16
+			}
+		}
+		return 64
+	}
+	offset = median(func(i int) float32 { return t.y[i] - prev.y[i] })
+	floor = median(func(i int) float32 { return abs32(t.y[i] - prev.y[i] - offset) })
+	return offset, floor
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// shiftedDiff returns the mean absolute luma difference, less offset,
+// between the content of box b in t and the content of box pb in prev,
+// sampled on b's grid mapped onto pb: small when a rigid object moved from
+// pb to b.
+func (t *thumb) shiftedDiff(prev *thumb, b, pb [4]float32, offset float32) float64 {
 	x0, y0, x1, y1 := t.rect(b)
 	px0, py0, px1, py1 := prev.rect(pb)
 	w, h := x1-x0, y1-y0
@@ -144,11 +179,7 @@ func (t *thumb) shiftedDiff(prev *thumb, b, pb [4]float32) float64 {
 		py := py0 + y*ph/h
 		a, p := t.y[(y0+y)*t.w:], prev.y[py*prev.w:]
 		for x := range w {
-			d := a[x0+x] - p[px0+x*pw/w]
-			if d < 0 {
-				d = -d
-			}
-			s += float64(d)
+			s += float64(abs32(a[x0+x] - p[px0+x*pw/w] - offset))
 		}
 	}
 	return s / float64(w*h)

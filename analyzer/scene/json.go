@@ -120,6 +120,8 @@ func ParseJSON(data []byte) (Scene, error) {
 		Zones   []json.RawMessage `json:"zones"`
 		Lanes   []json.RawMessage `json:"lanes"`
 		Signals []json.RawMessage `json:"signals"`
+		// FireSmoke stays raw here so that its problems name it.
+		FireSmoke json.RawMessage `json:"firesmoke"`
 	}
 	if !decodeObject(&p, "", "the scene", top, &lists) {
 		return Scene{}, p.err()
@@ -140,6 +142,10 @@ func ParseJSON(data []byte) (Scene, error) {
 	s.Zones = decodeItems[Zone](&p, "zones", lists.Zones)
 	s.Lanes = decodeItems[Lane](&p, "lanes", lists.Lanes)
 	s.Signals = decodeItems[Signal](&p, "signals", lists.Signals)
+	if lists.FireSmoke != nil && string(lists.FireSmoke) != "null" {
+		s.FireSmoke = new(FireSmoke)
+		decodeObject(&p, "firesmoke", "the fire and smoke settings", lists.FireSmoke, s.FireSmoke)
+	}
 	if err := p.err(); err != nil {
 		return Scene{}, err
 	}

@@ -98,6 +98,9 @@ func TestParseJSONBad(t *testing.T) {
 		{"dwell on crowd", `{"camera": "c", "zones": [{"id": "z", "kind": "crowd", "polygon": ` + tri + `, "dwell": "10s"}]}`,
 			`zones[0] "z": dwell applies to no_parking zones only`},
 		{"no camera", `{"lines": []}`, "camera is empty"},
+		{"unknown firesmoke field", `{"camera": "c", "firesmoke": {"every": "10s"}}`, `firesmoke: field "every" is not a known field`},
+		{"firesmoke interval as a list", `{"camera": "c", "firesmoke": {"interval": [10]}}`, `firesmoke: interval: invalid duration`},
+		{"firesmoke not an object", `{"camera": "c", "firesmoke": "stills"}`, `firesmoke: expected the fire and smoke settings as a JSON object`},
 		{"too many", `{"camera": "c", "lanes": [` + strings.TrimSuffix(strings.Repeat(`{},`, MaxItems+1), ",") + `]}`, "lanes: 257 items, at most 256"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

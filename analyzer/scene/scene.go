@@ -49,7 +49,44 @@ type Scene struct {
 	Lanes []Lane `yaml:"lanes,omitempty" json:"lanes"`
 	// Signals are the signal heads with the stop lines they control.
 	Signals []Signal `yaml:"signals,omitempty" json:"signals"`
+	// FireSmoke sets how the fire and smoke analysis samples the camera
+	// when the scene has smoke_watch zones; nil takes the video mode's
+	// defaults.
+	FireSmoke *FireSmoke `yaml:"firesmoke,omitempty" json:"firesmoke,omitempty"`
 }
+
+// FireSmoke is how the fire and smoke analysis of a camera samples it.
+type FireSmoke struct {
+	// Mode is "video" (the default) or "stills".
+	Mode FireSmokeMode `yaml:"mode,omitempty" json:"mode,omitempty"`
+	// Interval is the capture time between two analysed frames: 0.5 s by
+	// default in video mode, 10 s in stills mode.
+	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
+}
+
+// FireSmokeMode is how fire and smoke frames are taken.
+type FireSmokeMode string
+
+// Fire and smoke modes.
+const (
+	// FireSmokeVideo analyses frames at a video rate, each whole, scaled
+	// to the model's input.
+	FireSmokeVideo FireSmokeMode = "video"
+	// FireSmokeStills analyses one full-resolution frame every Interval,
+	// whole and, when it is much larger than the model's input, in
+	// overlapping tiles: for forest cameras, where a distant plume is a
+	// few dozen pixels of a large frame and changes over minutes.
+	FireSmokeStills FireSmokeMode = "stills"
+)
+
+// Limits of FireSmoke.Interval by mode: the rule's temporal evidence needs
+// several samples within minutes.
+const (
+	MinVideoInterval  = 100 * time.Millisecond
+	MaxVideoInterval  = 5 * time.Second
+	MinStillsInterval = time.Second
+	MaxStillsInterval = 2 * time.Minute
+)
 
 // Line is a counting line. Crossing it from the left of A→B to the right is
 // direction "in", the other way "out" (see the package documentation).

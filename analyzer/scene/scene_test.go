@@ -32,6 +32,9 @@ zones:
   - id: hill
     kind: smoke_watch
     polygon: [[0, 0], [1, 0], [1, 0.5], [0, 0.5]]
+firesmoke:
+  mode: stills
+  interval: 15
 lanes:
   - id: southbound
     polygon: [[0.1, 0.3], [0.5, 0.3], [0.5, 1], [0.1, 1]]
@@ -60,6 +63,9 @@ func TestParseGood(t *testing.T) {
 	if d := s.Zones[1].Dwell.D(); d != 2*time.Minute {
 		t.Errorf("dwell %v", d)
 	}
+	if fs := s.FireSmoke; fs == nil || fs.Mode != FireSmokeStills || fs.Interval.D() != 15*time.Second {
+		t.Errorf("firesmoke %+v, want stills every 15 s", fs)
+	}
 	if s.Lanes[0].Direction != (Point{0, 1}) {
 		t.Errorf("lane direction %v", s.Lanes[0].Direction)
 	}
@@ -72,7 +78,7 @@ func TestParseGood(t *testing.T) {
 	if err != nil {
 		t.Fatalf("round trip: %v\n%s", err, out)
 	}
-	if s2.Zones[0].Hold != s.Zones[0].Hold || s2.Lines[0].Points[1] != s.Lines[0].Points[1] {
+	if s2.Zones[0].Hold != s.Zones[0].Hold || s2.Lines[0].Points[1] != s.Lines[0].Points[1] || *s2.FireSmoke != *s.FireSmoke {
 		t.Errorf("round trip changed the scene:\n%s", out)
 	}
 }
@@ -142,6 +148,10 @@ var badScenes = []struct {
 	{"inverted roi", "camera: c\nsignals: [{id: s, roi: [[0.5,0.5],[0.4,0.6]], stop_line: [[0,0.5],[1,0.5]]}]", `signals[0] "s": roi: expected the top-left corner`},
 	{"missing stop line", "camera: c\nsignals: [{id: s, roi: [[0.4,0.4],[0.5,0.5]]}]", "stop_line: expected 2 points"},
 	{"wrong type", "camera: c\nlines: {id: a}", "cannot unmarshal"},
+	{"firesmoke mode", "camera: c\nzones: [{id: z, kind: smoke_watch, polygon: [[0,0],[1,0],[1,1]]}]\nfiresmoke: {mode: photo}", `firesmoke: mode "photo": expected video or stills`},
+	{"stills too often", "camera: c\nzones: [{id: z, kind: smoke_watch, polygon: [[0,0],[1,0],[1,1]]}]\nfiresmoke: {mode: stills, interval: 500ms}", "firesmoke: interval: 500ms: expected 1s to 2m0s in stills mode"},
+	{"video too slow", "camera: c\nzones: [{id: z, kind: smoke_watch, polygon: [[0,0],[1,0],[1,1]]}]\nfiresmoke: {interval: 10}", "firesmoke: interval: 10s: expected 100ms to 5s in video mode"},
+	{"unknown firesmoke key", "camera: c\nfiresmoke: {every: 10s}", `key "every" is not a known key of firesmoke`},
 	{"too many vertices", "camera: c\nzones: [{id: z, kind: crowd, polygon: [" + strings.Repeat("[0.5,0.5],", MaxVertices) + "[0.1,0.1]]}]", "points, at most 64"},
 }
 

@@ -1,6 +1,7 @@
 package scene
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -127,7 +128,28 @@ func (s *Scene) Validate() error {
 		}
 		checkSegment(&p, it, "stop_line", sg.StopLine)
 	}
+	if s.FireSmoke != nil {
+		checkFireSmoke(&p, *s.FireSmoke)
+	}
 	return p.err()
+}
+
+// checkFireSmoke checks the fire and smoke sampling settings (which a
+// scene without smoke_watch zones keeps for when it has one).
+func checkFireSmoke(p *problems, fs FireSmoke) {
+	const it = "firesmoke"
+	lo, hi := MinVideoInterval, MaxVideoInterval
+	switch fs.Mode {
+	case "", FireSmokeVideo:
+	case FireSmokeStills:
+		lo, hi = MinStillsInterval, MaxStillsInterval
+	default:
+		p.add(it, "mode %q: expected video or stills", fs.Mode)
+		return
+	}
+	if iv := fs.Interval.D(); iv != 0 && (iv < lo || iv > hi) {
+		p.add(it, "interval: %s: expected %s to %s in %s mode (or none for the default)", iv, lo, hi, cmp.Or(fs.Mode, FireSmokeVideo))
+	}
 }
 
 // checkZoneFields checks the fields that only some kinds of zone use.

@@ -36,6 +36,10 @@ type Options struct {
 	Bin string
 	// FPS are the analysis rates to run every clip at.
 	FPS []float64
+	// Stills, when positive, also runs every clip with smoke and fire
+	// ground truth with the fire and smoke analysis in stills mode, one
+	// frame every Stills, and scores its alerts only.
+	Stills time.Duration
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -49,13 +53,16 @@ type Case struct {
 
 // ClipResult is what one clip at one rate scored.
 type ClipResult struct {
-	Clip   string         `json:"clip"`
-	FPS    float64        `json:"fps"`
-	Frames int            `json:"frames_analysed"`
-	WallS  float64        `json:"wall_s"`
-	Counts []LineResult   `json:"counts,omitempty"`
-	People []PeopleResult `json:"people,omitempty"`
-	Smoke  *SmokeResult   `json:"smoke,omitempty"`
+	Clip string  `json:"clip"`
+	FPS  float64 `json:"fps"`
+	// StillsS is the period of the fire and smoke stills of a stills-mode
+	// run, which scores the smoke and fire alerts only; 0 otherwise.
+	StillsS float64        `json:"stills_s,omitempty"`
+	Frames  int            `json:"frames_analysed"`
+	WallS   float64        `json:"wall_s"`
+	Counts  []LineResult   `json:"counts,omitempty"`
+	People  []PeopleResult `json:"people,omitempty"`
+	Smoke   *SmokeResult   `json:"smoke,omitempty"`
 	// UnconfirmedCounts is the number of counts made for a track that was
 	// not confirmed on that frame (the target is 0).
 	UnconfirmedCounts int `json:"unconfirmed_counts"`
@@ -167,13 +174,17 @@ func Run(cases []Case, o Options) ([]ClipResult, error) {
 	}
 	defer os.RemoveAll(tmp)
 	var out []ClipResult
-	for _, c := range cases {
-		sc, err := c.Truth.Scene()
+	writeScene := func(c Case, stills time.Duration, name string) (string, error) {
+		sc, err := c.Truth.Scene(stills)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Truth.File, err)
+			return "", fmt.Errorf("%s: %w", c.Truth.File, err)
 		}
-		scenePath := filepath.Join(tmp, c.Truth.Camera+".scene.yaml")
-		if err := os.WriteFile(scenePath, sc, 0o644); err != nil {
+		path := filepath.Join(tmp, name)
+		return path, os.WriteFile(path, sc, 0o644)
+	}
+	for _, c := range cases {
+		scenePath, err := writeScene(c, 0, c.Truth.Camera+".scene.yaml")
+		if err != nil {
 			return nil, err
 		}
 		for _, fps := range o.FPS {
@@ -189,6 +200,24 @@ func Run(cases []Case, o Options) ([]ClipResult, error) {
 			r.WallS = math.Round(time.Since(start).Seconds()*10) / 10
 			out = append(out, r)
 		}
+		if o.Stills <= 0 || !c.Truth.HasSmokeTruth() {
+			continue
+		}
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "analyse %s with fire and smoke stills every %s\n", c.Truth.Clip, o.Stills)
+		}
+		stillsPath, err := writeScene(c, o.Stills, c.Truth.Camera+".stills.scene.yaml")
+		if err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		res, err := analyse(o.Bin, stillsPath, c.Video, o.FPS[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s with stills every %s: %w", c.Truth.Clip, o.Stills, err)
+		}
+		out = append(out, ClipResult{Clip: c.Truth.Clip, FPS: o.FPS[0], StillsS: o.Stills.Seconds(),
+			Frames: res.summary.Analysed, Smoke: scoreSmoke(c.Truth, res),
+			WallS: math.Round(time.Since(start).Seconds()*10) / 10})
 	}
 	return out, nil
 }

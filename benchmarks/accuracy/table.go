@@ -41,22 +41,26 @@ func WriteTable(w io.Writer, results []ClipResult) {
 				short(r.Clip), r.FPS, p.Zone, p.Samples, p.MeanTruth, p.MeanCounted, p.MAE, 100*p.InRange)
 		}
 	}
-	fmt.Fprintln(tw, "\nSMOKE AND FIRE\nclip\tfps\tsmoke\tfire\tsmoke delay\tfire delay\tfalse alerts\tresult")
+	fmt.Fprintln(tw, "\nSMOKE AND FIRE\nclip\tsampled\tsmoke\tfire\tsmoke delay\tfire delay\tfalse alerts\tresult")
 	for _, r := range results {
 		s := r.Smoke
 		if s == nil {
 			continue
 		}
+		sampled := fmt.Sprintf("%g fps", r.FPS)
+		if r.StillsS > 0 {
+			sampled = fmt.Sprintf("stills %gs", r.StillsS)
+		}
 		if !s.Available {
-			fmt.Fprintf(tw, "%s\t%g\t%s\t%s\tnot available (no smoke/fire analytic in matthan analyze)\t\t\t\n",
-				short(r.Clip), r.FPS, present(s.SmokePresent), present(s.FirePresent))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tnot available (no smoke/fire analytic in matthan analyze)\t\t\t\n",
+				short(r.Clip), sampled, present(s.SmokePresent), present(s.FirePresent))
 			continue
 		}
 		result := "pass"
 		if !s.Pass {
 			result = "MISS"
 		}
-		fmt.Fprintf(tw, "%s\t%g\t%s\t%s\t%s\t%s\t%d\t%s\n", short(r.Clip), r.FPS, present(s.SmokePresent),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", short(r.Clip), sampled, present(s.SmokePresent),
 			present(s.FirePresent), delay(s.SmokePresent, s.SmokeDelayS), delay(s.FirePresent, s.FireDelayS), s.FalseAlerts, result)
 	}
 	tw.Flush()

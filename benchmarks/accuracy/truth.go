@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -99,7 +100,7 @@ func ReadTruth(path string) (Truth, error) {
 	if t.Camera == "" {
 		t.Camera = strings.TrimSuffix(t.Clip, filepath.Ext(t.Clip))
 	}
-	if _, err := t.Scene(); err != nil {
+	if _, err := t.Scene(0); err != nil {
 		return Truth{}, fmt.Errorf("ground truth %s: %w", path, err)
 	}
 	return t, nil
@@ -111,13 +112,19 @@ func ReadTruth(path string) (Truth, error) {
 // no smoke or fire, and that has no smoke-watch zone, gets one over the
 // whole frame, so that its false alerts are measured where they would hurt
 // most.
-func (t Truth) Scene() ([]byte, error) {
+//
+// stills > 0 asks for the fire and smoke analysis in stills mode, one frame
+// every stills (scene.FireSmokeStills).
+func (t Truth) Scene(stills time.Duration) ([]byte, error) {
 	zones := slices.Clone(t.Zones)
 	if t.HasSmokeTruth() && !slices.ContainsFunc(zones, func(z scene.Zone) bool { return z.Kind == scene.ZoneSmokeWatch }) {
 		zones = append(zones, scene.Zone{ID: "whole_frame", Kind: scene.ZoneSmokeWatch,
 			Polygon: scene.Polygon{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}, {X: 0, Y: 1}}})
 	}
 	sc := scene.Scene{Camera: t.Camera, Lines: t.Lines, Zones: zones}
+	if stills > 0 {
+		sc.FireSmoke = &scene.FireSmoke{Mode: scene.FireSmokeStills, Interval: scene.Duration(stills)}
+	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}

@@ -276,7 +276,7 @@ func sceneRules(camera string, sc *scene.Scene, evidence *analyzer.EvidenceDir, 
 			return nil, nil, close, err
 		}
 		closers = append(closers, func() { det.Close() })
-		fs, err := analyzer.NewFireSmokeAnalytic(camera, *sc, det, 0, evidence, nil)
+		fs, err := analyzer.NewFireSmokeAnalytic(camera, *sc, det, evidence, nil)
 		if err != nil {
 			close()
 			return nil, nil, func() {}, err

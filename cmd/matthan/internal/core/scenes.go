@@ -248,7 +248,7 @@ func (b *ruleBuilder) build(camera string, sc *scene.Scene) ([]analyzer.Rule, []
 	if err != nil {
 		return nil, nil, err
 	}
-	fs, err := analyzer.NewFireSmokeAnalytic(camera, *sc, det, 0, b.evidence, log.With("component", "firesmoke"))
+	fs, err := analyzer.NewFireSmokeAnalytic(camera, *sc, det, b.evidence, log.With("component", "firesmoke"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("camera %s: %w", camera, err)
 	}
