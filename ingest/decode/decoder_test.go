@@ -182,11 +182,7 @@ func TestDecoderConvert(t *testing.T) {
 	if len(ref) != len(f.Pix) {
 		t.Fatalf("ffmpeg frame %d bytes, ours %d", len(ref), len(f.Pix))
 	}
-	var diff int
-	for j := range ref {
-		diff += max(int(ref[j])-int(f.Pix[j]), int(f.Pix[j])-int(ref[j]))
-	}
-	if mad := float64(diff) / float64(len(ref)); mad > 2 {
+	if mad := meanAbsDiff(ref, f.Pix); mad > 2 {
 		t.Errorf("mean absolute difference to ffmpeg's frame %.2f, want <= 2", mad)
 	}
 

@@ -99,13 +99,18 @@ func TestVideoMatchesFFmpeg(t *testing.T) {
 	if len(ref) != len(f.Pix) {
 		t.Fatalf("ffmpeg frame %d bytes, ours %d", len(ref), len(f.Pix))
 	}
-	var diff int
-	for j := range ref {
-		diff += max(int(ref[j])-int(f.Pix[j]), int(f.Pix[j])-int(ref[j]))
-	}
-	if mad := float64(diff) / float64(len(ref)); mad > 2 {
+	if mad := meanAbsDiff(ref, f.Pix); mad > 2 {
 		t.Errorf("mean absolute difference to ffmpeg's frame %.2f, want <= 2", mad)
 	}
+}
+
+// meanAbsDiff is the mean absolute difference of two equally long pictures.
+func meanAbsDiff(a, b []byte) float64 {
+	var diff int
+	for j := range a {
+		diff += max(int(a[j])-int(b[j]), int(b[j])-int(a[j]))
+	}
+	return float64(diff) / float64(len(a))
 }
 
 func TestOpenVideoErrors(t *testing.T) {
@@ -122,5 +127,56 @@ func TestOpenVideoErrors(t *testing.T) {
 	v.Close()
 	if err := v.Next(&Frame{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Next after Close: %v", err)
+	}
+}
+
+// TestVideoContainers opens the containers and codecs matthan analyze
+// takes (any FFmpeg reads; these are the ones cameras and archives give):
+// the tram clip's first 48 frames encoded into each, read whole, the first
+// picture as ffmpeg itself decodes it.
+func TestVideoContainers(t *testing.T) {
+	for _, tc := range []struct {
+		name, codec string
+		opts        []string
+	}{
+		{"tram.mkv", "hevc", []string{"-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:pools=1:frame-threads=1"}},
+		{"tram.ts", "h264", []string{"-c:v", "libx264", "-preset", "ultrafast"}},
+		{"tram.mjpeg.avi", "mjpeg", []string{"-c:v", "mjpeg", "-q:v", "3"}},
+		{"tram.mpeg4.avi", "mpeg4", []string{"-c:v", "mpeg4", "-q:v", "3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := encodeTram(t, tc.name, append([]string{"-frames:v", "48", "-vf", "scale=320:240"}, tc.opts...)...)
+			v, err := OpenVideo(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			if v.Codec() != tc.codec || v.Width() != 320 || v.Height() != 240 {
+				t.Fatalf("codec %s %dx%d, want %s 320x240", v.Codec(), v.Width(), v.Height(), tc.codec)
+			}
+			var f Frame
+			n := 0
+			for ; ; n++ {
+				err := v.Next(&f)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("frame %d: %v", n, err)
+				}
+				if n == 0 {
+					ref := ffmpegFirstFrame(t, path)
+					if len(ref) != len(f.Pix) {
+						t.Fatalf("ffmpeg's first frame has %d bytes, ours %d", len(ref), len(f.Pix))
+					}
+					if mad := meanAbsDiff(ref, f.Pix); mad > 2 {
+						t.Errorf("first frame: mean absolute difference to ffmpeg's %.2f, want ≤ 2", mad)
+					}
+				}
+			}
+			if n != 48 || v.Errors() != 0 {
+				t.Errorf("%d frames (%d damaged), want 48", n, v.Errors())
+			}
+		})
 	}
 }
