@@ -14,6 +14,7 @@ import (
 	"github.com/matthan/matthan/analyzer/crowd"
 	"github.com/matthan/matthan/analyzer/scene"
 	"github.com/matthan/matthan/analyzer/track"
+	"github.com/matthan/matthan/analyzer/violation"
 	"github.com/matthan/matthan/ingest"
 	"github.com/matthan/matthan/ingest/decode"
 	"github.com/matthan/matthan/models"
@@ -186,6 +187,49 @@ func (p *Pipeline) SetScene(sc *scene.Scene, rules []Rule, analytics []Analytic)
 	p.pending = &sceneSetup{scene: sc, rules: rules, analytics: analytics}
 	p.sceneMu.Unlock()
 	superseded.close() // never used
+	return nil
+}
+
+// SignalFeed is a track rule that takes an external signal-phase feed
+// (ViolationRule): SetSignal must be safe for concurrent use and hand the
+// state to the analysis goroutine.
+type SignalFeed interface {
+	SetSignal(id string, state violation.SignalState, at time.Time) error
+}
+
+// SetSignal hands the state of signal id from an external signal-phase
+// feed, as of at, to the rules of the scene in force and of one given to
+// SetScene and not yet taken. It fails wrapping violation.ErrUnknownSignal
+// when none of their scenes has the signal, or ErrInvalidSignalState. Safe
+// for concurrent use.
+func (p *Pipeline) SetSignal(id string, state violation.SignalState, at time.Time) error {
+	p.sceneMu.Lock()
+	sets := [][]Rule{p.Rules}
+	if p.current != nil {
+		sets[0] = p.current.rules
+	}
+	if p.pending != nil {
+		sets = append(sets, p.pending.rules)
+	}
+	p.sceneMu.Unlock()
+	taken := false
+	for _, rules := range sets {
+		for _, r := range rules {
+			f, ok := r.(SignalFeed)
+			if !ok {
+				continue
+			}
+			switch err := f.SetSignal(id, state, at); {
+			case err == nil:
+				taken = true
+			case !errors.Is(err, violation.ErrUnknownSignal):
+				return err
+			}
+		}
+	}
+	if !taken {
+		return fmt.Errorf("camera %s: %w: %q", p.CameraID, violation.ErrUnknownSignal, id)
+	}
 	return nil
 }
 

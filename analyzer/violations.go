@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/matthan/matthan/analyzer/scene"
@@ -64,6 +66,42 @@ type ViolationRule struct {
 	camera   string
 	evidence *EvidenceDir
 	errs     *errorSummary
+
+	feedMu sync.Mutex
+	feed   []signalUpdate // given by SetSignal, handed to the engine at the next frame
+}
+
+// signalUpdate is one state of an external signal-phase feed.
+type signalUpdate struct {
+	id    string
+	state violation.SignalState
+	at    time.Time
+}
+
+// maxPendingSignals bounds the feed states waiting for the next frame (a
+// camera that stalls must not let a feed grow without end); the oldest
+// go first.
+const maxPendingSignals = 256
+
+// SetSignal takes the state of the scene's signal id from an external
+// signal-phase feed, as of at (the cameras' capture clock), for the
+// analysis goroutine to hand to the rules at its next frame. It fails at
+// once, wrapping violation.ErrUnknownSignal or ErrInvalidSignalState, for
+// a signal the scene lacks or another state. Safe for concurrent use.
+func (r *ViolationRule) SetSignal(id string, state violation.SignalState, at time.Time) error {
+	if !state.Valid() {
+		return fmt.Errorf("signal %q: %w: %q (want red, amber, green or unknown)", id, violation.ErrInvalidSignalState, state)
+	}
+	if !slices.ContainsFunc(r.scene.Signals, func(s scene.Signal) bool { return s.ID == id }) {
+		return fmt.Errorf("camera %s: %w: %q", r.camera, violation.ErrUnknownSignal, id)
+	}
+	r.feedMu.Lock()
+	defer r.feedMu.Unlock()
+	if len(r.feed) == maxPendingSignals {
+		r.feed = slices.Delete(r.feed, 0, 1)
+	}
+	r.feed = append(r.feed, signalUpdate{id: id, state: state, at: at})
+	return nil
 }
 
 // NewViolationRule builds the violation rules of a camera's scene, checking
@@ -92,6 +130,15 @@ func (r *ViolationRule) Observe(ts time.Time, frame *decode.Frame, tracks []trac
 			r.engine = eng
 		}
 		r.sized = true
+	}
+	r.feedMu.Lock()
+	feed := r.feed
+	r.feed = nil
+	r.feedMu.Unlock()
+	for _, u := range feed {
+		if err := r.engine.SetSignal(u.id, u.state, u.at); err != nil {
+			r.errs.add(err)
+		}
 	}
 	vs, err := r.engine.Observe(ts, frame, tracks)
 	if err != nil {

@@ -44,6 +44,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/cameras/{id}/snapshot.jpg", accessUser, s.cameraSnapshot},
 		{"GET", "/api/v1/cameras/{id}/scene", accessUser, s.getScene},
 		{"PUT", "/api/v1/cameras/{id}/scene", accessUser, s.putScene},
+		{"PUT", "/api/v1/cameras/{id}/signals/{signal}", accessUser, s.putSignal},
 
 		{"GET", "/api/v1/events", accessUser, s.listEvents},
 		{"GET", "/api/v1/events/stream", accessUser, s.stream},

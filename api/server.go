@@ -106,6 +106,9 @@ type Server struct {
 	// Scenes keeps the cameras' scenes; nil answers 503 for the scene
 	// routes.
 	Scenes SceneStore
+	// Signals takes the signal-phase feeds of the cameras' signal heads;
+	// nil answers 503 for the signal route.
+	Signals SignalFeed
 	// Retention places and releases legal holds; nil answers 503 for the
 	// hold routes.
 	Retention *record.Retention
@@ -150,6 +153,7 @@ type Server struct {
 	handler  http.Handler
 	public   *publicState
 	clips    *clipCache
+	signals  signalStates
 }
 
 // Limits of requests.

@@ -118,7 +118,7 @@ func New(camera string, sc scene.Scene, cfg Config) (*Engine, error) {
 // reading for frames captured from ts until Config.FeedTTL later. A state
 // older than the two latest the engine holds is ignored.
 func (e *Engine) SetSignal(id string, state SignalState, ts time.Time) error {
-	if !state.valid() {
+	if !state.Valid() {
 		return fmt.Errorf("violation: signal %q: %w: %q", id, ErrInvalidSignalState, state)
 	}
 	for i := range e.signals {

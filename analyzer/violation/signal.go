@@ -25,7 +25,8 @@ const (
 	SignalGreen SignalState = "green"
 )
 
-func (s SignalState) valid() bool {
+// Valid reports whether s is one of the four states.
+func (s SignalState) Valid() bool {
 	switch s {
 	case SignalUnknown, SignalRed, SignalAmber, SignalGreen:
 		return true

@@ -319,6 +319,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		incidentAfter: cfg.Health.IncidentAfter.D(), log: log.With("component", "health")}
 	ingWG.Go(func() { watch.run(ingestCtx) })
 	ingWG.Go(func() { supervise(ingestCtx, log.With("component", "retention"), retention.Run) })
+	sceneStore := newSceneStore(cfg.Data, scenes, cameras, rules, log.With("component", "scenes"))
 	server := &api.Server{
 		Listen:         cfg.Listen,
 		TLSCert:        cfg.API.TLSCert,
@@ -330,7 +331,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		Stats:          store,
 		Live:           hub,
 		Snapshots:      snapshots(cameras),
-		Scenes:         newSceneStore(cfg.Data, scenes, cameras, rules, log.With("component", "scenes")),
+		Scenes:         sceneStore,
+		Signals:        sceneStore,
 		Retention:      retention,
 		Recordings:     cfg.RecordingsDir(),
 		RetentionDays:  int(cfg.Recording.Retention.D() / (24 * time.Hour)),

@@ -16,6 +16,8 @@ import (
 
 	"github.com/matthan/matthan/analyzer"
 	"github.com/matthan/matthan/analyzer/scene"
+	"github.com/matthan/matthan/analyzer/violation"
+	"github.com/matthan/matthan/api"
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
 	"github.com/matthan/matthan/models"
 )
@@ -180,6 +182,18 @@ func (s *sceneStore) SetScene(ctx context.Context, camera string, sc *scene.Scen
 	s.log.Info("scene saved", "camera", camera, "file", path, "running", c != nil, "lines", len(sc.Lines),
 		"zones", len(sc.Zones), "lanes", len(sc.Lanes), "signals", len(sc.Signals))
 	return nil
+}
+
+// SetSignal implements api.SignalFeed: the state goes to the camera's
+// pipeline, whose red-light rule takes it at its next frame.
+func (s *sceneStore) SetSignal(camera, signal string, state violation.SignalState, at time.Time) error {
+	s.mu.Lock()
+	c := s.cameras[camera]
+	s.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("camera %q: %w", camera, api.ErrCameraNotRunning)
+	}
+	return c.pipeline.SetSignal(signal, state, at)
 }
 
 // writeSceneFile writes sc as YAML to path through a synced temporary file

@@ -211,6 +211,21 @@ func TestEngineScenes(t *testing.T) {
 	if got := client.get(t, "/api/v1/audit?action=scene.update"); !strings.Contains(got, `"object": "camera:ghost"`) {
 		t.Errorf("audit %s", got)
 	}
+	// The signal-phase feed reaches the camera's red-light rule: none
+	// before the scene has the signal, taken once it has.
+	if status, body := client.put(t, "/api/v1/cameras/ghost/signals/main", `{"state": "red"}`); status != http.StatusNotFound {
+		t.Errorf("signal before the scene has it: %d %s", status, body)
+	}
+	if status, body := client.put(t, "/api/v1/cameras/ghost/scene", `{"camera": "ghost", "signals": [{"id": "main",
+		"roi": [[0.05,0.05],[0.1,0.3]], "stop_line": [[0.1,0.6],[0.9,0.6]]}]}`); status != http.StatusOK {
+		t.Fatalf("PUT scene with a signal: %d %s", status, body)
+	}
+	if status, body := client.put(t, "/api/v1/cameras/ghost/signals/main", `{"state": "red"}`); status != http.StatusOK || !strings.Contains(body, `"state": "red"`) {
+		t.Errorf("signal: %d %s", status, body)
+	}
+	if got := client.get(t, "/api/v1/audit?action=signal.set"); !strings.Contains(got, `"object": "camera:ghost"`) {
+		t.Errorf("audit %s", got)
+	}
 	status, body = client.put(t, "/api/v1/cameras/ghost/scene", `{"camera": "ghost", "lines": [{"id": "x", "points": [[0,0]]}]}`)
 	if status != http.StatusBadRequest || !strings.Contains(body, `lines[0] \"x\": points: expected 2 points`) {
 		t.Errorf("bad scene: %d %s", status, body)
