@@ -170,6 +170,21 @@ func newYOLOX(t testing.TB, opt models.Options) *models.Detector {
 	return d
 }
 
+// detectFrame runs d on a whole frame through the analyzer's preprocessing.
+func detectFrame(t testing.TB, d *models.Detector, f *decode.Frame) []models.Detection {
+	t.Helper()
+	fd, err := analyzer.NewFrameDetector(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	dets, err := fd.Detect(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dets
+}
+
 // loadFrame reads an image file into a BGR24 frame.
 func loadFrame(t testing.TB, path string) *decode.Frame {
 	t.Helper()
@@ -308,21 +323,7 @@ func TestStandIns(t *testing.T) {
 	const clip = "traffic_residential_street_cctv_parked_cars.mp4"
 	f := loadFrame(t, extractFrame(t, clip, "55.1"))
 	detect := func(standIns bool) []models.Detection {
-		d := newYOLOX(t, models.Options{Threshold: 0.1, StandIns: standIns})
-		pre, err := analyzer.NewPreprocessor(d.Input())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pre.Close()
-		input, lb, err := pre.Tensor(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dets, err := d.Detect(input, lb, f.Width, f.Height)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dets
+		return detectFrame(t, newYOLOX(t, models.Options{Threshold: 0.1, StandIns: standIns}), f)
 	}
 	plain, with := detect(false), detect(true)
 	var labelled []models.Detection

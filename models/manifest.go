@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -219,7 +220,7 @@ func ZooNames() []string {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 
@@ -311,12 +312,7 @@ func (m Manifest) validate(src string) error {
 		}
 		seen[c] = i
 	}
-	labelKeys := make([]string, 0, len(m.Labels))
-	for k := range m.Labels {
-		labelKeys = append(labelKeys, k)
-	}
-	sort.Strings(labelKeys)
-	for _, k := range labelKeys {
+	for _, k := range slices.Sorted(maps.Keys(m.Labels)) {
 		if _, ok := seen[k]; !ok {
 			bad("labels."+k, "%q is not one of classes", k)
 		}
@@ -328,12 +324,7 @@ func (m Manifest) validate(src string) error {
 	for _, l := range m.Labels {
 		labelled[l] = true
 	}
-	standIns := make([]string, 0, len(m.StandIns))
-	for k := range m.StandIns {
-		standIns = append(standIns, k)
-	}
-	sort.Strings(standIns)
-	for _, k := range standIns {
+	for _, k := range slices.Sorted(maps.Keys(m.StandIns)) {
 		switch _, isClass := seen[k]; {
 		case m.Labels == nil:
 			bad("stand_ins."+k, "stand-ins need labels: without them every class is reported")

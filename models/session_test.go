@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/matthan/matthan/analyzer"
 	"github.com/matthan/matthan/models"
 )
 
@@ -99,20 +98,7 @@ func TestSessionOptionsSameDetections(t *testing.T) {
 		{GraphOptimization: models.OptimizeAll, IntraOpThreads: 2, InterOpThreads: 2, ExecutionProvider: models.ProviderCPU},
 	} {
 		t.Run(fmt.Sprintf("%+v", so), func(t *testing.T) {
-			d := newYOLOX(t, models.Options{Session: so})
-			pre, err := analyzer.NewPreprocessor(d.Input())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pre.Close()
-			input, lb, err := pre.Tensor(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := d.Detect(input, lb, f.Width, f.Height)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := detectFrame(t, newYOLOX(t, models.Options{Session: so}), f)
 			if want == nil {
 				want = got
 				if len(want) == 0 {
