@@ -259,6 +259,20 @@ type Camera struct {
 	// Scene is the path of the camera's scene file (counting lines, zones,
 	// lanes, signals; see analyzer/scene). None: detection summaries only.
 	Scene string `yaml:"scene"`
+	// FPS is the rate of the camera's detector, tracker and track rules in
+	// frames per second of capture time: 5 for counting and violations at
+	// a junction, 1 for a square watched for crowds. 0 takes
+	// analysis.fps. The fire and smoke analysis has its own rate (the
+	// scene's firesmoke settings).
+	FPS float64 `yaml:"fps"`
+}
+
+// AnalysisFPS is the camera's analysis rate: its own, else analysis.fps.
+func (c Config) AnalysisFPS(cam Camera) float64 {
+	if cam.FPS > 0 {
+		return cam.FPS
+	}
+	return c.Analysis.FPS
 }
 
 // Default returns the embedded defaults: everything under ./var, API on
@@ -521,6 +535,9 @@ func (c *Config) Validate() error {
 		case "", "tcp", "udp", "auto":
 		default:
 			bad(key+".transport", "%q must be tcp, udp or auto", cam.Transport)
+		}
+		if !(cam.FPS >= 0 && cam.FPS <= 60) { // also catches NaN
+			bad(key+".fps", "%v is outside (0, 60] (0 takes analysis.fps)", cam.FPS)
 		}
 		cam.validateRegistry(key, bad)
 	}

@@ -35,6 +35,8 @@ func TestBadConfigs(t *testing.T) {
 		{"camera id", "cameras:\n  - id: 'a b'\n    url: rtsp://x/\n", "cameras[0].id"},
 		{"duplicate camera", "cameras:\n  - id: a\n    url: rtsp://x/\n  - id: a\n    url: rtsp://y/\n", "cameras[1].id: \"a\" is used by another camera"},
 		{"transport", "cameras:\n  - id: a\n    url: rtsp://x/\n    transport: sctp\n", "cameras[0].transport"},
+		{"camera fps", "cameras:\n  - id: a\n    url: rtsp://x/\n    fps: 90\n", "cameras[0].fps: 90 is outside (0, 60]"},
+		{"camera fps negative", "cameras:\n  - id: a\n    url: rtsp://x/\n    fps: -1\n", "cameras[0].fps: -1 is outside"},
 		{"broker", "kafka:\n  brokers: [localhost]\n", "kafka.brokers[0]"},
 		{"dsn", "clickhouse:\n  dsn: mysql://x\n", "clickhouse.dsn"},
 		{"sasl mechanism", "kafka:\n  sasl:\n    mechanism: kerberos\n", "kafka.sasl.mechanism"},
@@ -100,6 +102,9 @@ cameras:
     district: Thành phố Đà Lạt
     address: Đường Trần Phú, Phường 3
     purposes: [traffic_safety, security_order]
+  - id: square
+    url: rtsp://10.0.0.6/stream1
+    fps: 1
 `
 	c := Default()
 	if err := c.parse([]byte(yml)); err != nil {
@@ -119,6 +124,9 @@ cameras:
 	}
 	if len(c.Kafka.Brokers) != 2 || c.Cameras[0].Transport != "auto" || c.Analysis.FPS != 2 {
 		t.Fatalf("unexpected config: %+v", c)
+	}
+	if a, b := c.AnalysisFPS(c.Cameras[0]), c.AnalysisFPS(c.Cameras[1]); a != 2 || b != 1 {
+		t.Errorf("analysis rates %v and %v, want analysis.fps 2 and the square's own 1", a, b)
 	}
 	if cam := c.Cameras[0]; cam.Lat != 11.9405 || cam.Lon != 108.4346 || cam.District != "Thành phố Đà Lạt" ||
 		len(cam.Purposes) != 2 || c.Systems[0].Tier != 2 || c.Systems[0].Name != "Hệ thống camera giao thông" {

@@ -75,7 +75,8 @@ func TestEndToEnd(t *testing.T) {
 	// smoke analytic runs on it at 2 fps.
 	fireID := camID + "-fire"
 	cfg.Cameras = []conf.Camera{
-		{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day", Scene: scenePath},
+		// The junction at its own rate (cameras[].fps), twice the default.
+		{ID: camID, URL: "rtsp://" + rtspAddr + "/traffic_intersection_signals_cctv_day", Scene: scenePath, FPS: 4},
 		{ID: fireID, URL: "rtsp://" + rtspAddr + "/fire_smoke_model_house_garden_day",
 			Scene: filepath.Join(testenv.Root(t), "deploy", "scenes", "fire_smoke_model_house_garden_day.yaml")},
 	}
@@ -126,6 +127,15 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if v := metricValue(metrics, "matthan_frames_dropped_total", `camera="`+camID+`"`); v < 0 {
 		t.Errorf("/metrics has no matthan_frames_dropped_total for %s", camID)
+	}
+	// Each camera is analysed at its rate: the junction at its own 4 fps,
+	// the fire camera at analysis.fps 2 (the keyframe each waits for at the
+	// start moves the ratio a little).
+	junction := metricValue(metrics, "matthan_frames_inferred_total", `camera="`+camID+`"`)
+	fire := metricValue(metrics, "matthan_frames_inferred_total", `camera="`+fireID+`"`)
+	t.Logf("frames analysed: junction %v (4 fps), fire camera %v (2 fps)", junction, fire)
+	if ratio := junction / fire; !(ratio > 1.4 && ratio < 3) {
+		t.Errorf("frames analysed: junction %v at 4 fps, fire camera %v at 2 fps; ratio %.2f, want about 2", junction, fire, ratio)
 	}
 	// The schedulers of both models (the detector, and the fire camera's
 	// fire/smoke model) show their load.

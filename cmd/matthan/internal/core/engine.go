@@ -222,7 +222,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			CameraID:        cc.ID,
 			SystemID:        cc.SystemID,
 			Node:            cfg.Node,
-			FPS:             cfg.Analysis.FPS,
+			FPS:             cfg.AnalysisFPS(cc),
 			EventInterval:   cfg.Analysis.EventInterval.D(),
 			Detector:        detector,
 			ReportThreshold: float32(cfg.Detector.Threshold),
