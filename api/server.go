@@ -29,19 +29,22 @@ import (
 // registry's cameras by id. It never carries the stream URL or
 // credentials.
 type CameraStatus struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name,omitempty"`
-	SystemID       string    `json:"system_id,omitempty"`
-	State          string    `json:"state"`
-	LastError      string    `json:"last_error,omitempty"`
-	LastFrame      time.Time `json:"last_frame,omitzero"`
-	FPS            float64   `json:"fps"`
-	BitrateBPS     float64   `json:"bitrate_bps"`
-	Uptime         float64   `json:"uptime"`       // share of the time online since the engine started
-	UptimeToday    float64   `json:"uptime_today"` // share of today (UTC) online
-	PacketLoss     float64   `json:"packet_loss"`  // share of RTP packets lost over the last seconds
-	Degraded       string    `json:"degraded,omitempty"`
-	Reconnects     int64     `json:"reconnects"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	SystemID    string    `json:"system_id,omitempty"`
+	State       string    `json:"state"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastFrame   time.Time `json:"last_frame,omitzero"`
+	FPS         float64   `json:"fps"`
+	BitrateBPS  float64   `json:"bitrate_bps"`
+	Uptime      float64   `json:"uptime"`       // share of the time online since the engine started
+	UptimeToday float64   `json:"uptime_today"` // share of today (UTC) online
+	PacketLoss  float64   `json:"packet_loss"`  // share of RTP packets lost over the last seconds
+	Degraded    string    `json:"degraded,omitempty"`
+	Reconnects  int64     `json:"reconnects"`
+	// AnalysisFPS is the rate the camera is analysed at (frames per second
+	// of capture time); 0 before its analysis starts.
+	AnalysisFPS    float64   `json:"analysis_fps"`
 	FramesDecoded  int64     `json:"frames_decoded"`
 	FramesAnalysed int64     `json:"frames_analysed"`
 	FramesDropped  int64     `json:"frames_dropped"`

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -150,7 +151,8 @@ func TestEndToEnd(t *testing.T) {
 		Cameras []struct {
 			ID     string `json:"id"`
 			Status struct {
-				State string `json:"state"`
+				State       string  `json:"state"`
+				AnalysisFPS float64 `json:"analysis_fps"`
 			} `json:"status"`
 		} `json:"cameras"`
 	}
@@ -163,6 +165,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if len(cams.Cameras) != 2 || cams.Cameras[0].Status.State != "online" || cams.Cameras[1].Status.State != "online" {
 		t.Errorf("cameras = %+v, want two online cameras", cams.Cameras)
+	}
+	for _, c := range cams.Cameras {
+		if want := map[string]float64{camID: 4, fireID: 2}[c.ID]; math.Abs(c.Status.AnalysisFPS-want) > 1e-9 {
+			t.Errorf("camera %s analysed at %v fps, want %v", c.ID, c.Status.AnalysisFPS, want)
+		}
 	}
 
 	stopEngine()

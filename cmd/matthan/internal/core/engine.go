@@ -536,6 +536,14 @@ func supervise(ctx context.Context, log *slog.Logger, run func(context.Context) 
 	}
 }
 
+// rate is the frames per second of a sampling period, 0 for none.
+func rate(period time.Duration) float64 {
+	if period <= 0 {
+		return 0
+	}
+	return float64(time.Second) / float64(period)
+}
+
 func statuses(cameras []*camera) []api.CameraStatus {
 	out := make([]api.CameraStatus, 0, len(cameras))
 	for _, c := range cameras {
@@ -556,6 +564,7 @@ func statuses(cameras []*camera) []api.CameraStatus {
 			Degraded:       st.Degraded,
 			Reconnects:     int64(st.Reconnects),
 			FramesDecoded:  ps.FramesDecoded,
+			AnalysisFPS:    rate(ps.Period),
 			FramesAnalysed: ps.FramesInferred,
 			FramesDropped:  ps.FramesDropped,
 			LastAnalysed:   ps.LastAnalysed,
