@@ -1,6 +1,7 @@
 // The scene editor: an administrator draws a counting line on the camera's
 // latest picture with two clicks, saves it through the API, and finds it
-// again after a reload.
+// again after a reload; and sets a forest camera's fire and smoke analysis
+// to stills.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -53,5 +54,28 @@ describe('scene editor', () => {
     await page.locator(`[data-testid="scene-item"][data-id="${added.id}"]`).waitFor();
     checkPage(page);
     await page.context().close();
+  });
+
+  it('sets a forest camera to fire and smoke stills', async () => {
+    const api = await Api.login(users.admin);
+    const before = await api.get(`/cameras/${cameras.forest}/scene`);
+    const zone = (before.zones || []).find((z) => z.kind === 'smoke_watch');
+    assert.ok(zone, 'the forest camera\'s demo scene has no smoke_watch zone');
+    const page = await pageAs(browser(), users.admin);
+    await goto(page, `/cameras/${cameras.forest}/scene`);
+    await page.locator(`[data-testid="scene-item"][data-id="${zone.id}"] button`).click();
+    await page.getByLabel('Chế độ', { exact: true }).selectOption('stills');
+    const interval = page.getByLabel('Khoảng cách giữa hai khung', { exact: true });
+    await interval.fill('20s');
+    await interval.press('Tab');
+    await checkA11y(page);
+    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await page.locator('.scene-save-state').getByText('Đã lưu cảnh').waitFor();
+    const after = await api.get(`/cameras/${cameras.forest}/scene`);
+    assert.deepEqual(after.firesmoke, { mode: 'stills', interval: '20s' });
+    checkPage(page);
+    await page.context().close();
+    // Back to the demo's scene for the specs after this one.
+    await api.call('PUT', `/cameras/${cameras.forest}/scene`, before);
   });
 });

@@ -68,6 +68,12 @@ addMessages({
     'scene.f.hold': 'Thời gian duy trì',
     'scene.f.dwell': 'Thời gian đỗ tối đa',
     'scene.f.durationHint': 'Ví dụ 30s, 2m; để trống: dùng mặc định.',
+    'scene.fs.legend': 'Khói, lửa: cách lấy khung hình (cả camera)',
+    'scene.fs.mode': 'Chế độ',
+    'scene.fs.video': 'Video: 2 khung/giây, cả khung hình',
+    'scene.fs.stills': 'Ảnh tĩnh: một khung đủ độ phân giải mỗi khoảng, chia ô khi ảnh lớn (camera rừng)',
+    'scene.fs.interval': 'Khoảng cách giữa hai khung',
+    'scene.fs.intervalHint': 'Video 100ms–5s (mặc định 0,5s); ảnh tĩnh 1s–2m (mặc định 10s).',
     'scene.f.classes': 'Loại đối tượng áp dụng',
     'scene.f.classesHint': 'Không chọn loại nào: áp dụng cho mọi loại.',
     'scene.f.crowdClassesHint': 'Không chọn loại nào: chỉ đếm người.',
@@ -157,6 +163,12 @@ addMessages({
     'scene.f.hold': 'Hold time',
     'scene.f.dwell': 'Longest stay',
     'scene.f.durationHint': 'For example 30s, 2m; empty uses the default.',
+    'scene.fs.legend': 'Smoke and fire: how frames are taken (whole camera)',
+    'scene.fs.mode': 'Mode',
+    'scene.fs.video': 'Video: 2 frames/s, whole picture',
+    'scene.fs.stills': 'Stills: one full-resolution frame per interval, tiled when large (forest cameras)',
+    'scene.fs.interval': 'Time between two frames',
+    'scene.fs.intervalHint': 'Video 100ms–5s (default 0.5s); stills 1s–2m (default 10s).',
     'scene.f.classes': 'Classes concerned',
     'scene.f.classesHint': 'None checked: every class.',
     'scene.f.crowdClassesHint': 'None checked: people only.',
@@ -232,8 +244,12 @@ function cleaned(sc) {
     for (const k of ['hold', 'dwell']) if (k in o && (o[k] === '' || o[k] === null || o[k] === 0)) delete o[k];
     return o;
   };
+  const fs = { ...(sc.firesmoke || {}) };
+  if (!fs.mode || fs.mode === 'video') delete fs.mode;
+  if (fs.interval === '' || fs.interval === null || fs.interval === 0) delete fs.interval;
   return {
     ...sc,
+    firesmoke: Object.keys(fs).length ? fs : undefined,
     lines: sc.lines.map((l) => dropEmpty({ ...l })),
     zones: sc.zones.map((z) => {
       const o = { ...z };
@@ -790,6 +806,7 @@ export async function render(main, params) {
           durationField('hold', t('scene.f.hold'))));
       }
       if (it.kind === 'no_parking') parts.push(durationField('dwell', t('scene.f.dwell')));
+      if (it.kind === 'smoke_watch') parts.push(fireSmokeFields());
     }
 
     if (list !== 'signals' && !(list === 'zones' && it.kind === 'smoke_watch')) {
@@ -857,6 +874,25 @@ export async function render(main, params) {
       parts.push(h('div', { class: 'scene-delete' }, button(t('scene.delete'), deleteSelected, 'danger')));
     }
     replace(panel, parts);
+
+    // fireSmokeFields edits the scene's fire and smoke sampling, which
+    // applies to all its smoke_watch zones.
+    function fireSmokeFields() {
+      const fs = scene.firesmoke || {};
+      const setFS = (fn) => {
+        pushUndo();
+        scene.firesmoke = { ...(scene.firesmoke || {}) };
+        fn(scene.firesmoke);
+        changed();
+      };
+      const mode = select([['video', t('scene.fs.video')], ['stills', t('scene.fs.stills')]], fs.mode || 'video', { disabled: !admin });
+      mode.addEventListener('change', () => setFS((x) => { x.mode = mode.value; }));
+      const interval = h('input', { value: fs.interval ?? '', autocomplete: 'off', spellcheck: 'false', disabled: !admin, placeholder: '10s' });
+      interval.addEventListener('change', () => setFS((x) => { x.interval = interval.value.trim(); }));
+      return h('fieldset', { class: 'scene-firesmoke' }, h('legend', {}, t('scene.fs.legend')),
+        field(t('scene.fs.mode'), mode),
+        field(t('scene.fs.interval'), interval, t('scene.fs.intervalHint')));
+    }
 
     function durationField(key, labelText) {
       const input = h('input', { value: it[key] ?? '', autocomplete: 'off', spellcheck: 'false', disabled: !admin, placeholder: '30s' });
