@@ -17,7 +17,9 @@
 //     prediction the best pair is nearly always the right one, so the greedy
 //     answer equals the optimal assignment except in rare ties; it costs
 //     O(P log P) for P candidate pairs instead of the Hungarian method's
-//     O(n³), and it is deterministic (ties go to the older track).
+//     O(n³), and it is deterministic (ties go to the older track). Tracks
+//     seen once have no prediction yet: their matches are then improved by
+//     swaps, so that two cars entering side by side keep their ids.
 //   - A track seen once has no velocity yet; at 2 fps a car moves more than
 //     its own length between frames, so such a track also accepts, for up
 //     to a second, a detection of similar size within MaxSpeed box lengths

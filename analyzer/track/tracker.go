@@ -79,8 +79,10 @@ type Tracker struct {
 	tracks []*state
 
 	// Scratch space reused across Updates.
-	pairs []pair
-	dets  []det
+	pairs  []pair
+	chosen []pair             // the matches of one association pass
+	simOf  map[[2]int]float64 // the pairs' similarities by track and detection
+	dets   []det
 
 	// leftover holds the low-score detections no track took on the frame
 	// captured at leftoverTS, the previous one: a track born on the next
@@ -289,13 +291,60 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 		}
 		return cmp.Compare(a.det, b.det)
 	})
+	t.chosen = t.chosen[:0]
 	for _, p := range t.pairs {
 		s, d := t.tracks[p.track], &t.dets[p.det]
 		if s.matched || d.matched {
 			continue
 		}
 		s.matched, d.matched = true, true
-		s.observe(ts, d, t.cfg)
+		t.chosen = append(t.chosen, p)
+	}
+	t.exchange()
+	for _, p := range t.chosen {
+		t.tracks[p.track].observe(ts, &t.dets[p.det], t.cfg)
+	}
+}
+
+// exchange improves the greedy matching by swaps: two matched pairs, one
+// of them a track seen once, whose detections, exchanged, are together
+// more similar to the tracks take them. Best pairs first is optimal when
+// the tracks carry a velocity; two tracks seen once, side by side, are
+// predicted where they were, and the rear one's box may overlap the front
+// one's new box best (two cars entering in adjacent lanes together would
+// swap ids).
+func (t *Tracker) exchange() {
+	if len(t.chosen) < 2 || !slices.ContainsFunc(t.chosen, func(p pair) bool { return t.tracks[p.track].hits == 1 }) {
+		return // every track has a velocity
+	}
+	if t.simOf == nil {
+		t.simOf = make(map[[2]int]float64)
+	}
+	clear(t.simOf)
+	for _, p := range t.pairs {
+		t.simOf[[2]int{p.track, p.det}] = p.sim
+	}
+	sim := func(track, det int) float64 {
+		if v, ok := t.simOf[[2]int{track, det}]; ok {
+			return v
+		}
+		return -1 // not a candidate pair: gated out
+	}
+	for improved, rounds := true, 0; improved && rounds < len(t.chosen); rounds++ {
+		improved = false
+		for i := range t.chosen {
+			for j := i + 1; j < len(t.chosen); j++ {
+				a, b := &t.chosen[i], &t.chosen[j]
+				if t.tracks[a.track].hits > 1 && t.tracks[b.track].hits > 1 {
+					continue
+				}
+				ab, ba := sim(a.track, b.det), sim(b.track, a.det)
+				if ab >= 0 && ba >= 0 && ab+ba > a.sim+b.sim+1e-9 {
+					a.det, b.det, a.sim, b.sim = b.det, a.det, ab, ba
+					improved = true
+				}
+			}
+		}
 	}
 }
 
