@@ -19,7 +19,8 @@
 //     O(P log P) for P candidate pairs instead of the Hungarian method's
 //     O(n³), and it is deterministic (ties go to the older track). Tracks
 //     seen once have no prediction yet: their matches are then improved by
-//     swaps, so that two cars entering side by side keep their ids.
+//     swaps (two such tracks take the exchange that moves them less), so
+//     that two cars entering side by side keep their ids.
 //   - A track seen once has no velocity yet; at 2 fps a car moves more than
 //     its own length between frames, so such a track also accepts, for up
 //     to a second, a detection of similar size within MaxSpeed box lengths

@@ -307,12 +307,13 @@ func (t *Tracker) associate(ts time.Time, high bool) {
 }
 
 // exchange improves the greedy matching by swaps: two matched pairs, one
-// of them a track seen once, whose detections, exchanged, are together
-// more similar to the tracks take them. Best pairs first is optimal when
-// the tracks carry a velocity; two tracks seen once, side by side, are
-// predicted where they were, and the rear one's box may overlap the front
-// one's new box best (two cars entering in adjacent lanes together would
-// swap ids).
+// of them a track seen once, exchange their detections when these are
+// together more similar to the tracks — or, both tracks seen once, when
+// they move them less (the sum of the squared displacements in box
+// sizes). Best pairs first is optimal when the tracks carry a velocity;
+// two tracks seen once, side by side, are predicted where they were, and
+// the rear one's box may overlap the front one's new box best (two cars
+// entering in adjacent lanes together would swap ids).
 func (t *Tracker) exchange() {
 	if len(t.chosen) < 2 || !slices.ContainsFunc(t.chosen, func(p pair) bool { return t.tracks[p.track].hits == 1 }) {
 		return // every track has a velocity
@@ -335,17 +336,36 @@ func (t *Tracker) exchange() {
 		for i := range t.chosen {
 			for j := i + 1; j < len(t.chosen); j++ {
 				a, b := &t.chosen[i], &t.chosen[j]
-				if t.tracks[a.track].hits > 1 && t.tracks[b.track].hits > 1 {
+				sa, sb := t.tracks[a.track], t.tracks[b.track]
+				if sa.hits > 1 && sb.hits > 1 {
 					continue
 				}
 				ab, ba := sim(a.track, b.det), sim(b.track, a.det)
-				if ab >= 0 && ba >= 0 && ab+ba > a.sim+b.sim+1e-9 {
+				if ab < 0 || ba < 0 {
+					continue
+				}
+				better := ab+ba > a.sim+b.sim+1e-9
+				if sa.hits == 1 && sb.hits == 1 {
+					// Neither has a velocity: the least motion wins.
+					better = t.motion(sa, b.det)+t.motion(sb, a.det) < t.motion(sa, a.det)+t.motion(sb, b.det)-1e-9
+				}
+				if better {
 					a.det, b.det, a.sim, b.sim = b.det, a.det, ab, ba
 					improved = true
 				}
 			}
 		}
 	}
+}
+
+// motion is how far detection di lies from track s's box: the squared
+// displacement of the centre in units of the box's size.
+func (t *Tracker) motion(s *state, di int) float64 {
+	b, d := s.box64(), t.dets[di].box
+	w, h := math.Max(b[2]-b[0], minSize), math.Max(b[3]-b[1], minSize)
+	dx := ((d[0]+d[2])/2 - (b[0]+b[2])/2) / w
+	dy := ((d[1]+d[3])/2 - (b[1]+b[3])/2) / h
+	return dx*dx + dy*dy
 }
 
 // maxJumpGap is the longest gap over which within joins an object to a box
