@@ -19,7 +19,8 @@ const wrapCacheSize = 4
 // Preprocessor turns BGR24 frames into a model's input tensor: resize
 // keeping the aspect ratio (bilinear; none for a frame the decoder already
 // scaled to that size), letterbox padding, channel order and value =
-// (pixel × scale − mean) / std, in NCHW float32. Buffers and Mats are
+// (pixel × scale − mean) / std, in NCHW float32 (with the input's Focus
+// folded, each pixel where YOLOX's Focus would put it: models.FocusFold). Buffers and Mats are
 // reused, so a stream of frames of one size allocates nothing after the
 // first. It is not safe for concurrent use (one per pipeline); Close frees
 // its C memory.
@@ -70,6 +71,9 @@ func NewPreprocessor(spec models.InputSpec) (*Preprocessor, error) {
 		return nil, fmt.Errorf("preprocessor: input size %d×%d must be positive", spec.Width, spec.Height)
 	case spec.Layout != models.LayoutNCHW:
 		return nil, fmt.Errorf("preprocessor: input layout %q unsupported, want %s", spec.Layout, models.LayoutNCHW)
+	case spec.Focus != "" && (spec.Focus != models.FocusFold || spec.Width%2 != 0 || spec.Height%2 != 0):
+		return nil, fmt.Errorf("preprocessor: input focus %q on a %d×%d input unsupported, want %s on even sides or none",
+			spec.Focus, spec.Width, spec.Height, models.FocusFold)
 	case spec.Color != models.BGR && spec.Color != models.RGB:
 		return nil, fmt.Errorf("preprocessor: input color %q unsupported, want %s or %s", spec.Color, models.BGR, models.RGB)
 	case spec.Letterbox.Pad < 0 || spec.Letterbox.Pad > 255:
@@ -129,7 +133,11 @@ func (p *Preprocessor) Tensor(f *decode.Frame) ([]float32, models.Letterbox, err
 		p.pad()
 		p.fit = fit
 	}
-	p.fill(pix, stride, fit)
+	if p.spec.Focus == models.FocusFold {
+		p.fillFolded(pix, stride, fit)
+	} else {
+		p.fill(pix, stride, fit)
+	}
 	return p.buf, fit.Letterbox, nil
 }
 
@@ -173,13 +181,15 @@ func (p *Preprocessor) frameMat(f *decode.Frame) (*gocv.Mat, error) {
 
 // pad fills the whole tensor with the padding value of each channel; fill
 // then overwrites the image area. Needed only when the geometry changes.
+// Plane i holds model channel i mod 3 in either layout.
 func (p *Preprocessor) pad() {
-	plane := p.spec.Width * p.spec.Height
-	for c := range 3 {
-		v := p.lut[c][p.spec.Letterbox.Pad]
-		ch := p.buf[c*plane : (c+1)*plane]
-		for i := range ch {
-			ch[i] = v
+	planes := int(p.spec.TensorShape()[1])
+	plane := len(p.buf) / planes
+	for i := range planes {
+		v := p.lut[i%3][p.spec.Letterbox.Pad]
+		ch := p.buf[i*plane : (i+1)*plane]
+		for k := range ch {
+			ch[k] = v
 		}
 	}
 }
@@ -213,6 +223,50 @@ func (p *Preprocessor) fill(pix []byte, stride int, fit models.Fit) {
 			db[x] = lb[px[0]]
 			dg[x] = lg[px[1]]
 			dr[x] = lr[px[2]]
+		}
+	}
+}
+
+// fillFolded is fill for an input whose Focus is folded: tensor pixel
+// (X, Y) of model channel c goes to plane 3i+c at (X/2, Y/2), where i is
+// the place of (Y mod 2, X mod 2) in models.FocusOffsets. Each row is
+// written in two passes, its even and its odd columns, each a contiguous
+// run of its planes.
+func (p *Preprocessor) fillFolded(pix []byte, stride int, fit models.Fit) {
+	half := p.spec.Width / 2
+	plane := half * (p.spec.Height / 2)
+	// dst[dy][dx][k] is the plane of the model channel fed by byte k of a
+	// pixel at offsets (dy, dx).
+	var dst [2][2][3][]float32
+	var lut [3]*[256]float32
+	for i, off := range models.FocusOffsets {
+		for c := range 3 {
+			k := p.src[c]
+			dst[off[0]][off[1]][k] = p.buf[(3*i+c)*plane : (3*i+c+1)*plane]
+			lut[k] = &p.lut[c]
+		}
+	}
+	lb, lg, lr := lut[0], lut[1], lut[2]
+	for y := range fit.Height {
+		Y := fit.Y + y
+		in := pix[y*stride : y*stride+3*fit.Width]
+		for dx := range 2 {
+			x0 := (dx - fit.X) & 1 // first column of this parity
+			if x0 >= fit.Width {
+				continue
+			}
+			n := (fit.Width - x0 + 1) / 2
+			o := (Y/2)*half + (fit.X+x0)/2
+			d := &dst[Y&1][dx]
+			db, dg, dr := d[0][o:o+n], d[1][o:o+n], d[2][o:o+n]
+			dg, dr = dg[:len(db)], dr[:len(db)]
+			row := in[3*x0:]
+			for j := range db {
+				px := row[6*j : 6*j+3 : 6*j+3]
+				db[j] = lb[px[0]]
+				dg[j] = lg[px[1]]
+				dr[j] = lr[px[2]]
+			}
 		}
 	}
 }

@@ -238,3 +238,78 @@ func BenchmarkPreprocessor(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/frame")
 }
+
+// TestPreprocessorFoldedFocus checks the tensor written for an input whose
+// Focus is folded against the plain tensor folded by hand, as YOLOX's
+// Focus does it (plane 3i+c at (x/2, y/2) holds channel c of the pixels at
+// models.FocusOffsets[i]): random pixels, both colour orders, letterboxes
+// at even and odd offsets and of odd sizes, and frames already at the
+// letterboxed size (no resize).
+func TestPreprocessorFoldedFocus(t *testing.T) {
+	tests := []struct {
+		w, h  int
+		align models.Align
+		color models.ColorOrder
+	}{
+		{64, 48, models.AlignTopLeft, models.BGR},   // 32×24 at (0, 0)
+		{64, 48, models.AlignCenter, models.RGB},    // 32×24 at (0, 4)
+		{32, 22, models.AlignCenter, models.BGR},    // 32×22 at (0, 5): odd offset
+		{22, 32, models.AlignCenter, models.RGB},    // 22×32 at (5, 0): odd offset
+		{31, 17, models.AlignTopLeft, models.BGR},   // 32×18 resized from an odd size
+		{45, 32, models.AlignCenter, models.BGR},    // 32×23 at (0, 4): odd height
+		{23, 32, models.AlignCenter, models.RGB},    // 23×32 at (4, 0): odd width
+		{640, 480, models.AlignTopLeft, models.RGB}, // resized
+		{480, 640, models.AlignCenter, models.BGR},  // resized, 24×32 at (4, 0)
+	}
+	for _, tt := range tests {
+		spec := testSpec(tt.align, tt.color)
+		plainPre, err := NewPreprocessor(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Focus = models.FocusFold
+		foldPre, err := NewPreprocessor(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &decode.Frame{Width: tt.w, Height: tt.h, Stride: 3*tt.w + 5}
+		f.Pix = make([]byte, f.Stride*f.Height)
+		for i := range f.Pix {
+			f.Pix[i] = byte(i*7919 + i/3*31)
+		}
+		plain, lbPlain, err := plainPre.Tensor(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		folded, lbFolded, err := foldPre.Tensor(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lbPlain != lbFolded {
+			t.Errorf("%dx%d: letterbox %+v plain, %+v folded", tt.w, tt.h, lbPlain, lbFolded)
+		}
+		W, H := spec.Width, spec.Height
+		bad := 0
+		for i, off := range models.FocusOffsets {
+			for c := range 3 {
+				for y := range H / 2 {
+					for x := range W / 2 {
+						want := plain[c*W*H+(2*y+off[0])*W+2*x+off[1]]
+						if got := folded[((3*i+c)*H/2+y)*W/2+x]; got != want {
+							if bad == 0 {
+								t.Errorf("%dx%d %s %s: plane %d at (%d, %d) is %g, the plain tensor's value there is %g",
+									tt.w, tt.h, tt.align, tt.color, 3*i+c, x, y, got, want)
+							}
+							bad++
+						}
+					}
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%dx%d: %d values misplaced", tt.w, tt.h, bad)
+		}
+		plainPre.Close()
+		foldPre.Close()
+	}
+}

@@ -81,9 +81,8 @@ func TestModelSizeFrameMatchesResize(t *testing.T) {
 				if gotLB != wantLB {
 					t.Fatalf("letterbox %+v, want %+v", gotLB, wantLB)
 				}
-				plane := spec.Width * spec.Height
 				for k := range want {
-					x, y := k%spec.Width, k%plane/spec.Width
+					x, y := tensorPixel(spec, k)
 					if x >= fit.Width || y >= fit.Height {
 						if got[k] != want[k] {
 							t.Fatalf("padding at %d,%d is %g, want %g", x, y, got[k], want[k])
@@ -210,4 +209,17 @@ func TestOfflineScalesLargePicture(t *testing.T) {
 	if beyond == 0 {
 		t.Error("no detection right of x 420: boxes are not in the picture's pixels")
 	}
+}
+
+// tensorPixel returns the input pixel whose value lies at index k of a
+// tensor written for spec, in either layout (models.FocusFold).
+func tensorPixel(spec models.InputSpec, k int) (x, y int) {
+	if spec.Focus != models.FocusFold {
+		plane := spec.Width * spec.Height
+		return k % spec.Width, k % plane / spec.Width
+	}
+	half := spec.Width / 2
+	plane := half * (spec.Height / 2)
+	off := models.FocusOffsets[k/plane/3]
+	return 2*(k%plane%half) + off[1], 2*(k%plane/half) + off[0]
 }

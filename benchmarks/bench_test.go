@@ -78,12 +78,16 @@ func TestQuickPieces(t *testing.T) {
 	}
 
 	t.Run("inference", func(t *testing.T) {
-		data, err := os.ReadFile(filepath.Join(cfg.ModelsDir, m.File))
+		asRun, published, err := graphs(cfg, m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, kind := range []string{kindRaw, kindRawAfter} {
-			r, err := rawInference(ctx, data, m, tensor.data, 1, workers, 200*time.Millisecond)
+		for _, kind := range []string{kindRaw, kindRawAfter, kindRawPublished} {
+			g, in := asRun, tensor.data
+			if kind == kindRawPublished {
+				g, in = published, tensor.plain
+			}
+			r, err := rawInference(ctx, g, m, in, 1, workers, 200*time.Millisecond)
 			if err != nil {
 				t.Fatal(err)
 			}

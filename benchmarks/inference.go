@@ -22,7 +22,7 @@ import (
 // preprocessed tensor run in a loop.
 type InferenceResult struct {
 	Name         string  `json:"name"`
-	Kind         string  `json:"kind"` // kindRaw, kindRawAfter or kindDetect
+	Kind         string  `json:"kind"` // kindRaw, kindRawAfter, kindRawPublished or kindDetect
 	Threads      int     `json:"threads"`
 	Sessions     int     `json:"sessions"` // sessions running at once
 	Runs         int     `json:"runs"`
@@ -37,12 +37,16 @@ type InferenceResult struct {
 const (
 	kindRaw      = "raw"       // session.Run only
 	kindRawAfter = "raw-after" // the same, measured again after the full path
-	kindDetect   = "detect"    // Scheduler.Detect: + output decoding + NMS
+	// kindRawPublished is kindRaw on the graph as published, where the
+	// scheduler runs it with its Focus folded (models.FocusFold).
+	kindRawPublished = "raw-published"
+	kindDetect       = "detect" // Scheduler.Detect: + output decoding + NMS
 )
 
 // tensorSample is one real frame, preprocessed for the model.
 type tensorSample struct {
-	data          []float32
+	data          []float32 // for the graph as run
+	plain         []float32 // for the graph as published (differs when its Focus is folded)
 	lb            models.Letterbox
 	width, height int
 }
@@ -53,16 +57,47 @@ func sampleTensor(spec models.InputSpec, clip string) (tensorSample, error) {
 	if err != nil {
 		return tensorSample{}, err
 	}
-	pre, err := analyzer.NewPreprocessor(spec)
-	if err != nil {
-		return tensorSample{}, fmt.Errorf("bench: %w", err)
+	plain := spec
+	plain.Focus = ""
+	var t [2][]float32
+	var lb models.Letterbox
+	for i, s := range []models.InputSpec{spec, plain} {
+		pre, err := analyzer.NewPreprocessor(s)
+		if err != nil {
+			return tensorSample{}, fmt.Errorf("bench: %w", err)
+		}
+		data, l, err := pre.Tensor(f)
+		t[i], lb = append([]float32(nil), data...), l
+		pre.Close()
+		if err != nil {
+			return tensorSample{}, fmt.Errorf("bench: preprocess %s: %w", filepath.Base(clip), err)
+		}
 	}
-	defer pre.Close()
-	data, lb, err := pre.Tensor(f)
+	return tensorSample{data: t[0], plain: t[1], lb: lb, width: f.Width, height: f.Height}, nil
+}
+
+// graph is an ONNX graph of the model with its input's name and batch-1
+// shape.
+type graph struct {
+	data  []byte
+	input string
+	shape []int64
+}
+
+// graphs reads m's weights and returns the graph the scheduler runs
+// (models.Manifest.RunGraph) and the graph as published.
+func graphs(cfg Config, m models.Manifest) (asRun, published graph, err error) {
+	data, err := os.ReadFile(filepath.Join(cfg.ModelsDir, m.File))
 	if err != nil {
-		return tensorSample{}, fmt.Errorf("bench: preprocess %s: %w", filepath.Base(clip), err)
+		return graph{}, graph{}, fmt.Errorf("bench: %w", err)
 	}
-	return tensorSample{data: append([]float32(nil), data...), lb: lb, width: f.Width, height: f.Height}, nil
+	g, name, err := m.RunGraph(data)
+	if err != nil {
+		return graph{}, graph{}, fmt.Errorf("bench: %w", err)
+	}
+	plain := m.Input
+	plain.Focus = ""
+	return graph{g, name, m.Input.TensorShape()}, graph{data, m.Input.Name, plain.TensorShape()}, nil
 }
 
 // firstFrame decodes the first picture of clip at its own size.
@@ -105,13 +140,15 @@ func inferenceSeconds(quick bool) time.Duration {
 	return 5 * time.Second
 }
 
-// measureInference measures the raw ONNX Runtime rate with 1 and 2 intra-op
-// threads, with cfg.Threads and the scheduler's workers running at once, and
-// the scheduler's Detect rate with all its workers busy.
+// measureInference measures the raw ONNX Runtime rate of the graph the
+// scheduler runs with 1 and 2 intra-op threads, with cfg.Threads and the
+// scheduler's workers running at once (and so again on the graph as
+// published when the scheduler folds its Focus), and the scheduler's
+// Detect rate with all its workers busy.
 func measureInference(ctx context.Context, cfg Config, m models.Manifest, t tensorSample, workers int, sched *models.Scheduler) ([]InferenceResult, error) {
-	data, err := os.ReadFile(filepath.Join(cfg.ModelsDir, m.File))
+	asRun, published, err := graphs(cfg, m)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, err
 	}
 	d := inferenceSeconds(cfg.Quick)
 	type config struct{ threads, sessions int }
@@ -124,10 +161,19 @@ func measureInference(ctx context.Context, cfg Config, m models.Manifest, t tens
 	}
 	var out []InferenceResult
 	for _, c := range configs {
-		r, err := rawInference(ctx, data, m, t.data, c.threads, c.sessions, d)
+		r, err := rawInference(ctx, asRun, m, t.data, c.threads, c.sessions, d)
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, r)
+	}
+	if m.Input.Focus != "" {
+		r, err := rawInference(ctx, published, m, t.plain, cfg.Threads, max(workers, 1), d)
+		if err != nil {
+			return nil, err
+		}
+		r.Name += ", graph as published"
+		r.Kind = kindRawPublished
 		out = append(out, r)
 	}
 	r, err := detectRate(ctx, sched, t, cfg.Threads, workers, d)
@@ -147,10 +193,10 @@ func rawName(threads, sessions int) string {
 
 // rawInference runs sessions ONNX Runtime sessions of threads intra-op
 // threads at once, each looping Run on input for d, and returns their total
-// rate. The sessions are built as the scheduler builds them: the same model
-// bytes, one inter-op thread, every graph optimisation.
-func rawInference(ctx context.Context, model []byte, m models.Manifest, input []float32, threads, sessions int, d time.Duration) (InferenceResult, error) {
-	_, outs, err := ort.GetInputOutputInfoWithONNXData(model)
+// rate. The sessions are built as the scheduler builds them: one inter-op
+// thread, every graph optimisation.
+func rawInference(ctx context.Context, g graph, m models.Manifest, input []float32, threads, sessions int, d time.Duration) (InferenceResult, error) {
+	_, outs, err := ort.GetInputOutputInfoWithONNXData(g.data)
 	if err != nil {
 		return InferenceResult{}, fmt.Errorf("bench: model %s: %w", m.File, err)
 	}
@@ -197,7 +243,7 @@ func rawInference(ctx context.Context, model []byte, m models.Manifest, input []
 	for i := range ws {
 		w := &worker{}
 		ws[i] = w
-		if w.in, err = ort.NewTensor(ort.NewShape(1, 3, int64(m.Input.Height), int64(m.Input.Width)), append([]float32(nil), input...)); err != nil {
+		if w.in, err = ort.NewTensor(ort.NewShape(g.shape...), append([]float32(nil), input...)); err != nil {
 			return InferenceResult{}, fmt.Errorf("bench: input tensor: %w", err)
 		}
 		if w.out, err = ort.NewEmptyTensor[float32](outShape); err != nil {
@@ -210,7 +256,7 @@ func rawInference(ctx context.Context, model []byte, m models.Manifest, input []
 		err = errors.Join(opts.SetIntraOpNumThreads(threads), opts.SetInterOpNumThreads(1),
 			opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll))
 		if err == nil {
-			w.session, err = ort.NewAdvancedSessionWithONNXData(model, []string{m.Input.Name}, []string{m.Output.Name},
+			w.session, err = ort.NewAdvancedSessionWithONNXData(g.data, []string{g.input}, []string{m.Output.Name},
 				[]ort.Value{w.in}, []ort.Value{w.out}, opts)
 		}
 		opts.Destroy()
@@ -307,11 +353,11 @@ func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, th
 // rawAfter measures the raw rate of the full path's configuration again
 // (cfg.Threads × workers sessions), right after the full-path runs.
 func rawAfter(ctx context.Context, cfg Config, m models.Manifest, t tensorSample, workers int) (InferenceResult, error) {
-	data, err := os.ReadFile(filepath.Join(cfg.ModelsDir, m.File))
+	asRun, _, err := graphs(cfg, m)
 	if err != nil {
-		return InferenceResult{}, fmt.Errorf("bench: %w", err)
+		return InferenceResult{}, err
 	}
-	r, err := rawInference(ctx, data, m, t.data, cfg.Threads, workers, inferenceSeconds(cfg.Quick))
+	r, err := rawInference(ctx, asRun, m, t.data, cfg.Threads, workers, inferenceSeconds(cfg.Quick))
 	if err != nil {
 		return InferenceResult{}, err
 	}

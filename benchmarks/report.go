@@ -44,6 +44,10 @@ func ratios(rep *Report) []Ratio {
 			}
 			r.Met = r.Value >= TargetFullPath
 			r.Note = fmt.Sprintf("raw %.1f before and %.1f after the full path, mean used; ", before.FramesPerSec, after.FramesPerSec)
+			if pub, ok := rep.raw(kindRawPublished, rep.Threads, rep.Workers); ok {
+				r.Note += fmt.Sprintf("raw is the graph the scheduler runs, its Focus folded into the preprocessing (the graph as published: %.1f); ",
+					pub.FramesPerSec)
+			}
 			if d, ok := rep.raw(kindDetect, rep.Threads, rep.Workers); ok {
 				r.Note += fmt.Sprintf("Scheduler.Detect alone reaches %.2f of raw, the full path %.2f of Detect; ",
 					d.FramesPerSec/rawRate, sat.FramesPerSec/d.FramesPerSec)

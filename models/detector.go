@@ -68,7 +68,8 @@ func NewDetector(m Manifest, dir string, opt Options) (*Detector, error) {
 type model struct {
 	m         Manifest
 	file      string
-	data      []byte
+	graph     []byte // the graph sessions run (Manifest.RunGraph)
+	inName    string // and the name of its input
 	threshold float32
 	session   SessionOptions // with defaults, valid
 	outDims   []int64        // concrete output shape of one item (batch 1)
@@ -119,16 +120,47 @@ func loadModel(m Manifest, dir string, threshold float32, so SessionOptions) (*m
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %w", file, ErrShapeMismatch, err)
 	}
+	graph, inName, err := m.RunGraph(data)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", file, err)
+	}
 	outLen := 1
 	for _, d := range outDims[1:] {
 		outLen *= int(d)
 	}
 	return &model{
-		m: m, file: file, data: data, threshold: threshold, session: so, outDims: outDims,
+		m: m, file: file, graph: graph, inName: inName, threshold: threshold, session: so, outDims: outDims,
 		inLen:   3 * m.Input.Width * m.Input.Height,
 		outLen:  outLen,
 		dynamic: dynamicBatch(ins, outs, m.Output.Name),
 	}, nil
+}
+
+// RunGraph returns the ONNX graph a Detector or Scheduler runs for data,
+// the content of m.File, and the name of its input: data itself, or with
+// input.focus fold the graph without its Focus (see FocusFold), checked to
+// take InputSpec.TensorShape. Whatever keeps a graph from being folded is
+// an ErrShapeMismatch naming it.
+func (m Manifest) RunGraph(data []byte) (graph []byte, input string, err error) {
+	if m.Input.Focus != FocusFold {
+		return data, m.Input.Name, nil
+	}
+	graph, input, err = foldFocus(data, m.Input.Name, 3, int64(m.Input.Height), int64(m.Input.Width))
+	if err == nil {
+		var ins []ort.InputOutputInfo
+		if ins, _, err = ort.GetInputOutputInfoWithONNXData(graph); err == nil {
+			want := m.Input.TensorShape()
+			if len(ins) != 1 || ins[0].Name != input {
+				err = fmt.Errorf("folded graph has inputs %s, not %s", infoNames(ins), input)
+			} else if _, ok := matchDims(ins[0].Dimensions, want); !ok {
+				err = fmt.Errorf("folded input %s is %v, not %v", input, []int64(ins[0].Dimensions), want)
+			}
+		}
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: input.focus %s: %w", ErrShapeMismatch, FocusFold, err)
+	}
+	return graph, input, nil
 }
 
 // dynamicBatch reports whether the first axis of the input and of the
@@ -180,8 +212,8 @@ func (mod *model) newRunner(maxBatch int) (*runner, error) {
 		return nil, fmt.Errorf("load model %s: %w", mod.file, err)
 	}
 	defer opts.Destroy()
-	r.session, err = ort.NewDynamicAdvancedSessionWithONNXData(mod.data,
-		[]string{mod.m.Input.Name}, []string{mod.m.Output.Name}, opts)
+	r.session, err = ort.NewDynamicAdvancedSessionWithONNXData(mod.graph,
+		[]string{mod.inName}, []string{mod.m.Output.Name}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %w", mod.file, ErrCorruptModel, err)
 	}
@@ -210,7 +242,7 @@ func (r *runner) run(k int) error {
 // bind builds the tensors of batch k over the buffers and binds them to the
 // session.
 func (r *runner) bind(k int) error {
-	in, err := ort.NewTensor(batchShape(k, r.mod.m.inputShape()), r.inBuf[:k*r.mod.inLen])
+	in, err := ort.NewTensor(batchShape(k, r.mod.m.Input.TensorShape()), r.inBuf[:k*r.mod.inLen])
 	if err != nil {
 		return fmt.Errorf("input tensor of batch %d: %w", k, err)
 	}
@@ -221,7 +253,7 @@ func (r *runner) bind(k int) error {
 	}
 	b, err := r.session.CreateIoBinding()
 	if err == nil {
-		err = b.BindInput(r.mod.m.Input.Name, in)
+		err = b.BindInput(r.mod.inName, in)
 		if err == nil {
 			err = b.BindOutput(r.mod.m.Output.Name, out)
 		}
@@ -407,7 +439,7 @@ func (d *Detector) Detect(input []float32, lb Letterbox, frameW, frameH int) ([]
 	}
 	if len(input) != d.mod.inLen {
 		return nil, fmt.Errorf("detect %s: %w: %d values, model input %v needs %d",
-			m.Name, ErrInputSize, len(input), m.inputShape(), d.mod.inLen)
+			m.Name, ErrInputSize, len(input), m.Input.TensorShape(), d.mod.inLen)
 	}
 	if err := d.r.runInPlace(input); err != nil {
 		return nil, fmt.Errorf("detect %s: %w", m.Name, err)

@@ -578,8 +578,10 @@ func TestZooModelsLoad(t *testing.T) {
 			defer d.Close()
 			in := d.Input()
 			grey := make([]float32, 3*in.Width*in.Height)
+			plane := len(grey) / int(in.TensorShape()[1]) // plane i holds channel i mod 3
 			for i := range grey {
-				grey[i] = (128*in.Scale - in.Mean[i/(in.Width*in.Height)]) / in.Std[i/(in.Width*in.Height)]
+				c := i / plane % 3
+				grey[i] = (128*in.Scale - in.Mean[c]) / in.Std[c]
 			}
 			dets, err := d.Detect(grey, models.Letterbox{Scale: 1}, in.Width, in.Height)
 			if err != nil {

@@ -4,8 +4,10 @@
 // binary): where its weights come from and their sha256, the input the
 // network expects (size, colour order, scaling, letterbox) and the layout of
 // its output (YOLOX, YOLOv8 or YOLOv5). A Detector checks the weights against
-// the manifest (hash, tensor names and shapes) before it accepts them, then
-// turns a preprocessed input tensor into Detections in frame pixels: it runs
+// the manifest (hash, tensor names and shapes) before it accepts them, takes
+// YOLOX's Focus out of the graph when the manifest says input.focus: fold
+// (the preprocessing then does its work: FocusFold), and turns a
+// preprocessed input tensor into Detections in frame pixels: it runs
 // the session, decodes the raw output, applies class-aware non-maximum
 // suppression and undoes the letterbox. Only classes with a product label
 // are reported; opened for a tracker (Options.StandIns), it also gives,

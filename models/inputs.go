@@ -87,13 +87,13 @@ func (r *runner) callerInput(input []float32) (*callerInput, error) {
 			return nil, err
 		}
 	}
-	in, err := ort.NewTensor(batchShape(1, r.mod.m.inputShape()), input)
+	in, err := ort.NewTensor(batchShape(1, r.mod.m.Input.TensorShape()), input)
 	if err != nil {
 		return nil, fmt.Errorf("input tensor: %w", err)
 	}
 	b, err := r.session.CreateIoBinding()
 	if err == nil {
-		err = b.BindInput(r.mod.m.Input.Name, in)
+		err = b.BindInput(r.mod.inName, in)
 		if err == nil {
 			err = b.BindOutput(r.mod.m.Output.Name, r.outs[0])
 		}

@@ -114,6 +114,20 @@ type InputSpec struct {
 	Mean      Channels      `yaml:"mean"`   // subtracted after scaling, per model channel
 	Std       Channels      `yaml:"std"`    // divides last, per model channel
 	Letterbox LetterboxSpec `yaml:"letterbox"`
+	// Focus is FocusFold when the graph begins with YOLOX's Focus and the
+	// loader is to fold it into the preprocessing; empty runs the graph as
+	// published.
+	Focus string `yaml:"focus"`
+}
+
+// TensorShape is the batch-1 shape of the tensor the preprocessing writes
+// and the session reads: [1, 3, H, W], or with the Focus folded
+// [1, 12, H/2, W/2] (see FocusFold).
+func (in InputSpec) TensorShape() []int64 {
+	if in.Focus == FocusFold {
+		return []int64{1, 4 * 3, int64(in.Height / 2), int64(in.Width / 2)}
+	}
+	return []int64{1, 3, int64(in.Height), int64(in.Width)}
 }
 
 // Channels holds one value per colour channel, in model channel order.
@@ -288,6 +302,9 @@ func (m Manifest) validate(src string) error {
 	if in.Letterbox.Align != AlignTopLeft && in.Letterbox.Align != AlignCenter {
 		bad("input.letterbox.align", "must be %s or %s, got %q", AlignTopLeft, AlignCenter, in.Letterbox.Align)
 	}
+	if in.Focus != "" && in.Focus != FocusFold {
+		bad("input.focus", "must be %s (YOLOX's Focus folded into the preprocessing) or absent, got %q", FocusFold, in.Focus)
+	}
 
 	if m.Output.Name == "" {
 		bad("output.name", "required (the ONNX output tensor name)")
@@ -380,7 +397,8 @@ func gridCells(w, h int) int {
 	return n
 }
 
-// inputShape is the NCHW input shape the manifest describes.
+// inputShape is the NCHW input shape the manifest describes: the published
+// graph's (see InputSpec.TensorShape for the graph as run).
 func (m Manifest) inputShape() []int64 {
 	return []int64{1, 3, int64(m.Input.Height), int64(m.Input.Width)}
 }

@@ -100,6 +100,7 @@ func TestManifestValidateNamesField(t *testing.T) {
 		{"input.std[2]", func(m *models.Manifest) { m.Input.Std[2] = 0 }},
 		{"input.letterbox.pad", func(m *models.Manifest) { m.Input.Letterbox.Pad = 300 }},
 		{"input.letterbox.align", func(m *models.Manifest) { m.Input.Letterbox.Align = "middle" }},
+		{"input.focus", func(m *models.Manifest) { m.Input.Focus = "unfold" }},
 		{"output.name", func(m *models.Manifest) { m.Output.Name = "" }},
 		{"output.format", func(m *models.Manifest) { m.Output.Format = "ssd" }},
 		{"classes", func(m *models.Manifest) { m.Classes = nil; m.Labels = nil }},

@@ -34,7 +34,11 @@ func newRawSession(b *testing.B, m models.Manifest, input []float32) *rawSession
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, err := ort.NewTensor(ort.NewShape(1, 3, int64(m.Input.Height), int64(m.Input.Width)), append([]float32(nil), input...))
+	graph, name, err := m.RunGraph(data) // the graph the Detector runs
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := ort.NewTensor(ort.NewShape(m.Input.TensorShape()...), append([]float32(nil), input...))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +57,7 @@ func newRawSession(b *testing.B, m models.Manifest, input []float32) *rawSession
 			b.Fatal(err)
 		}
 	}
-	s, err := ort.NewAdvancedSessionWithONNXData(data, []string{m.Input.Name}, []string{m.Output.Name},
+	s, err := ort.NewAdvancedSessionWithONNXData(graph, []string{name}, []string{m.Output.Name},
 		[]ort.Value{in}, []ort.Value{out}, opts)
 	if err != nil {
 		b.Fatal(err)

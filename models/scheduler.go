@@ -185,7 +185,7 @@ func (s *Scheduler) Detect(input []float32, lb Letterbox, frameW, frameH int) ([
 	m := s.mod.m
 	if len(input) != s.mod.inLen {
 		return nil, fmt.Errorf("detect %s: %w: %d values, model input %v needs %d",
-			m.Name, ErrInputSize, len(input), m.inputShape(), s.mod.inLen)
+			m.Name, ErrInputSize, len(input), m.Input.TensorShape(), s.mod.inLen)
 	}
 	req := s.pool.Get().(*request)
 	req.input, req.lb, req.frameW, req.frameH = input, lb, frameW, frameH
