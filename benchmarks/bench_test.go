@@ -82,7 +82,7 @@ func TestQuickPieces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, kind := range []string{kindRaw, kindRawAfter, kindRawPublished} {
+		for _, kind := range []string{kindRaw, kindRawBefore, kindRawAfter, kindRawPublished} {
 			g, in := asRun, tensor.data
 			if kind == kindRawPublished {
 				g, in = published, tensor.plain

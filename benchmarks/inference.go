@@ -22,7 +22,7 @@ import (
 // preprocessed tensor run in a loop.
 type InferenceResult struct {
 	Name         string  `json:"name"`
-	Kind         string  `json:"kind"` // kindRaw, kindRawAfter, kindRawPublished or kindDetect
+	Kind         string  `json:"kind"` // kindRaw, kindRawBefore, kindRawAfter, kindRawPublished or kindDetect
 	Threads      int     `json:"threads"`
 	Sessions     int     `json:"sessions"` // sessions running at once
 	Runs         int     `json:"runs"`
@@ -35,8 +35,9 @@ type InferenceResult struct {
 
 // Kinds of InferenceResult.
 const (
-	kindRaw      = "raw"       // session.Run only
-	kindRawAfter = "raw-after" // the same, measured again after the full path
+	kindRaw       = "raw"        // session.Run only
+	kindRawBefore = "raw-before" // the same, measured again just before the saturated run
+	kindRawAfter  = "raw-after"  // and just after it
 	// kindRawPublished is kindRaw on the graph as published, where the
 	// scheduler runs it with its Focus folded (models.FocusFold).
 	kindRawPublished = "raw-published"
@@ -350,9 +351,12 @@ func detectRate(ctx context.Context, sched *models.Scheduler, t tensorSample, th
 	}, nil
 }
 
-// rawAfter measures the raw rate of the full path's configuration again
-// (cfg.Threads × workers sessions), right after the full-path runs.
-func rawAfter(ctx context.Context, cfg Config, m models.Manifest, t tensorSample, workers int) (InferenceResult, error) {
+// rawAgain measures the raw rate of the full path's configuration again
+// (cfg.Threads × workers sessions) as a result of kind kindRawBefore or
+// kindRawAfter: load elsewhere on a shared machine changes the raw rate over
+// minutes, so the saturated run is compared with the rate measured on
+// either side of it.
+func rawAgain(ctx context.Context, cfg Config, m models.Manifest, t tensorSample, workers int, kind string) (InferenceResult, error) {
 	asRun, _, err := graphs(cfg, m)
 	if err != nil {
 		return InferenceResult{}, err
@@ -361,7 +365,7 @@ func rawAfter(ctx context.Context, cfg Config, m models.Manifest, t tensorSample
 	if err != nil {
 		return InferenceResult{}, err
 	}
-	r.Name += ", again after (c)"
-	r.Kind = kindRawAfter
+	r.Name += map[string]string{kindRawBefore: ", just before the saturated run", kindRawAfter: ", just after it"}[kind]
+	r.Kind = kind
 	return r, nil
 }

@@ -152,8 +152,9 @@ func startCamsimChild(command, files []string) (*cameras, error) {
 }
 
 // measureLive starts the simulator on every clip, then runs the full path
-// for each camera count at cfg.FPS and the saturated run.
-func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.Detector, log *slog.Logger) ([]LiveResult, error) {
+// for each camera count at cfg.FPS and the saturated run, calling
+// beforeSaturated, when not nil, just before the latter.
+func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.Detector, log *slog.Logger, beforeSaturated func() error) ([]LiveResult, error) {
 	cams, err := startCameras(ctx, cfg, clips)
 	if err != nil {
 		return nil, err
@@ -178,6 +179,11 @@ func measureLive(ctx context.Context, cfg Config, clips []string, det analyzer.D
 		label := fmt.Sprintf("%dcams@%gfps", s.cameras, s.fps)
 		if s.fps == 0 {
 			label = "saturated"
+			if beforeSaturated != nil {
+				if err := beforeSaturated(); err != nil {
+					return nil, err
+				}
+			}
 		}
 		var r LiveResult
 		var err error

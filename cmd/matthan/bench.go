@@ -35,7 +35,7 @@ func benchMain(args []string) error {
 	fs.IntVar(&cfg.Workers, "workers", 0, "scheduler sessions of the full path (0: cores ÷ threads)")
 	fs.Float64Var(&cfg.FPS, "fps", 5, "frames sampled per second per camera")
 	cameras := fs.String("cameras", "1,4,16", "camera counts of the full-path runs, comma-separated")
-	fs.IntVar(&cfg.SaturatedCameras, "saturated", 0, "cameras of the saturated run, every frame sampled (0: 8, or 4 with -quick)")
+	fs.IntVar(&cfg.SaturatedCameras, "saturated", 0, "cameras of the saturated run, every frame sampled (0: 8)")
 	fs.DurationVar(&cfg.Window, "window", 0, "measured time of each full-path run (0: 30s, or 4s with -quick)")
 	inProcess := fs.Bool("camsim-in-process", false, "run the camera simulator in this process (its CPU then counts in the full path)")
 	verbose := fs.Bool("v", false, "log progress")
