@@ -229,9 +229,9 @@ func (p *Preprocessor) fill(pix []byte, stride int, fit models.Fit) {
 
 // fillFolded is fill for an input whose Focus is folded: tensor pixel
 // (X, Y) of model channel c goes to plane 3i+c at (X/2, Y/2), where i is
-// the place of (Y mod 2, X mod 2) in models.FocusOffsets. Each row is
-// written in two passes, its even and its odd columns, each a contiguous
-// run of its planes.
+// the place of (Y mod 2, X mod 2) in models.FocusOffsets. Each row is read
+// once, a pair of pixels (an even and an odd column) at a time, into a
+// contiguous run of each of its six planes.
 func (p *Preprocessor) fillFolded(pix []byte, stride int, fit models.Fit) {
 	half := p.spec.Width / 2
 	plane := half * (p.spec.Height / 2)
@@ -250,23 +250,27 @@ func (p *Preprocessor) fillFolded(pix []byte, stride int, fit models.Fit) {
 	for y := range fit.Height {
 		Y := fit.Y + y
 		in := pix[y*stride : y*stride+3*fit.Width]
-		for dx := range 2 {
-			x0 := (dx - fit.X) & 1 // first column of this parity
-			if x0 >= fit.Width {
-				continue
-			}
-			n := (fit.Width - x0 + 1) / 2
-			o := (Y/2)*half + (fit.X+x0)/2
-			d := &dst[Y&1][dx]
-			db, dg, dr := d[0][o:o+n], d[1][o:o+n], d[2][o:o+n]
-			dg, dr = dg[:len(db)], dr[:len(db)]
-			row := in[3*x0:]
-			for j := range db {
-				px := row[6*j : 6*j+3 : 6*j+3]
-				db[j] = lb[px[0]]
-				dg[j] = lg[px[1]]
-				dr[j] = lr[px[2]]
-			}
+		even, odd := &dst[Y&1][0], &dst[Y&1][1]
+		o := (Y/2)*half + fit.X/2 // where the row's first pair goes
+		x := 0
+		if fit.X&1 == 1 { // the row starts in an odd column
+			odd[0][o], odd[1][o], odd[2][o] = lb[in[0]], lg[in[1]], lr[in[2]]
+			x, o = 1, o+1
+		}
+		n := (fit.Width - x) / 2
+		eb, eg, er := even[0][o:o+n], even[1][o:o+n], even[2][o:o+n]
+		ob, og, or := odd[0][o:o+n], odd[1][o:o+n], odd[2][o:o+n]
+		// Equal lengths let the compiler drop the bounds checks.
+		eg, er, ob, og, or = eg[:len(eb)], er[:len(eb)], ob[:len(eb)], og[:len(eb)], or[:len(eb)]
+		row := in[3*x : 3*x+6*len(eb)]
+		for j := range eb {
+			px := row[6*j : 6*j+6 : 6*j+6]
+			eb[j], eg[j], er[j] = lb[px[0]], lg[px[1]], lr[px[2]]
+			ob[j], og[j], or[j] = lb[px[3]], lg[px[4]], lr[px[5]]
+		}
+		if x+2*n < fit.Width { // and ends in an even column
+			px := in[3*(x+2*n):]
+			even[0][o+n], even[1][o+n], even[2][o+n] = lb[px[0]], lg[px[1]], lr[px[2]]
 		}
 	}
 }

@@ -313,3 +313,26 @@ func TestPreprocessorFoldedFocus(t *testing.T) {
 		foldPre.Close()
 	}
 }
+
+// BenchmarkPreprocessorModelSize reports the cost of filling the tensor
+// from a frame already at the letterboxed size (416×312), as
+// the pipelines do, in both layouts.
+func BenchmarkPreprocessorModelSize(b *testing.B) {
+	for _, focus := range []string{"", models.FocusFold} {
+		b.Run("focus="+focus, func(b *testing.B) {
+			spec := testSpec(models.AlignTopLeft, models.BGR)
+			spec.Width, spec.Height, spec.Focus = 416, 416, focus
+			p, err := NewPreprocessor(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			f := twoColourFrame(416, 312, 3*416, [3]byte{1, 2, 3}, [3]byte{200, 100, 50})
+			for b.Loop() {
+				if _, _, err := p.Tensor(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
