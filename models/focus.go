@@ -391,8 +391,7 @@ func foldFocus(model []byte, input string, c, h, w int64) (folded []byte, newInp
 			if err != nil {
 				return nil, "", err
 			}
-			out = protowire.AppendTag(out, pbGraphInput, protowire.BytesType)
-			out = protowire.AppendBytes(out, vi)
+			out = pbAppendBytes(out, pbGraphInput, vi)
 			continue
 		case f.num == pbGraphInitializer && gone[pbString(f.data, pbTensorName)],
 			f.num == pbGraphValueInfo && gone[pbString(f.data, pbValueInfoName)]:
@@ -405,8 +404,7 @@ func foldFocus(model []byte, input string, c, h, w int64) (folded []byte, newInp
 	var m []byte
 	for i, f := range top {
 		if i == gi {
-			m = protowire.AppendTag(m, pbModelGraph, protowire.BytesType)
-			m = protowire.AppendBytes(m, out)
+			m = pbAppendBytes(m, pbModelGraph, out)
 			continue
 		}
 		m = append(m, f.raw...)
@@ -425,26 +423,21 @@ func foldedInput(vi []byte, name string, c, h, w int64) ([]byte, error) {
 	if batch == nil {
 		return nil, fmt.Errorf("input info of the graph has no 4-dimensional float shape")
 	}
-	shape = protowire.AppendTag(nil, pbShapeDim, protowire.BytesType)
-	shape = protowire.AppendBytes(shape, batch)
+	shape = pbAppendBytes(nil, pbShapeDim, batch)
 	for _, d := range []int64{c, h, w} {
-		var dim []byte
-		dim = protowire.AppendTag(dim, pbDimValue, protowire.VarintType)
-		dim = protowire.AppendVarint(dim, uint64(d))
-		shape = protowire.AppendTag(shape, pbShapeDim, protowire.BytesType)
-		shape = protowire.AppendBytes(shape, dim)
+		shape = pbAppendBytes(shape, pbShapeDim, pbAppendVarint(nil, pbDimValue, uint64(d)))
 	}
-	var tensor []byte
-	tensor = protowire.AppendTag(tensor, pbTensorElem, protowire.VarintType)
-	tensor = protowire.AppendVarint(tensor, onnxFloat)
-	tensor = protowire.AppendTag(tensor, pbTensorShape, protowire.BytesType)
-	tensor = protowire.AppendBytes(tensor, shape)
-	var typ []byte
-	typ = protowire.AppendTag(typ, pbTypeTensor, protowire.BytesType)
-	typ = protowire.AppendBytes(typ, tensor)
-	var out []byte
-	out = protowire.AppendTag(out, pbValueInfoName, protowire.BytesType)
-	out = protowire.AppendString(out, name)
-	out = protowire.AppendTag(out, pbValueInfoType, protowire.BytesType)
-	return protowire.AppendBytes(out, typ), nil
+	tensor := pbAppendBytes(pbAppendVarint(nil, pbTensorElem, onnxFloat), pbTensorShape, shape)
+	out := pbAppendBytes(nil, pbValueInfoName, []byte(name))
+	return pbAppendBytes(out, pbValueInfoType, pbAppendBytes(nil, pbTypeTensor, tensor)), nil
+}
+
+// pbAppendBytes appends length-delimited field num holding v to b.
+func pbAppendBytes(b []byte, num protowire.Number, v []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
+}
+
+// pbAppendVarint appends varint field num holding v to b.
+func pbAppendVarint(b []byte, num protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
 }

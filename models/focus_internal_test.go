@@ -45,12 +45,7 @@ func focusGraph() ([]testNode, map[string]int64) {
 // float initializer "w", the float input "images" [1, 3, 416, 416] and the
 // output "output".
 func encodeModel(nodes []testNode, consts map[string]int64) []byte {
-	bytesField := func(b []byte, num protowire.Number, v []byte) []byte {
-		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
-	}
-	varintField := func(b []byte, num protowire.Number, v uint64) []byte {
-		return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
-	}
+	bytesField, varintField := pbAppendBytes, pbAppendVarint
 	valueInfo := func(name string, dims ...uint64) []byte {
 		var shape []byte
 		for _, d := range dims {
