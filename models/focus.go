@@ -3,7 +3,6 @@ package models
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -292,7 +291,7 @@ func foldFocus(model []byte, input string, c, h, w int64) (folded []byte, newInp
 			return 0, 0, fmt.Errorf("Slice with step %d, not 2", step)
 		case start != 0 && start != 1:
 			return 0, 0, fmt.Errorf("Slice from %d, not 0 or 1", start)
-		case end < dim && end != math.MaxInt64:
+		case end < dim:
 			return 0, 0, fmt.Errorf("Slice ends at %d before the end of the axis (%d)", end, dim)
 		}
 		return axis, start, nil
@@ -314,10 +313,10 @@ func foldFocus(model []byte, input string, c, h, w int64) (folded []byte, newInp
 	var concat onnxNode
 	for b, fi := range firsts {
 		first := nodes[fi]
-		second, err := only(first.outputs[0])
-		if err == nil && (len(second.inputs) == 0 || second.inputs[0] != first.outputs[0]) {
-			err = fmt.Errorf("%s does not slice %s", second.op, first.outputs[0])
+		if _, _, err := slice(first); err != nil {
+			return nil, "", err
 		}
+		second, err := only(first.outputs[0])
 		if err != nil {
 			return nil, "", err
 		}
@@ -327,6 +326,13 @@ func foldFocus(model []byte, input string, c, h, w int64) (folded []byte, newInp
 			axis, start, err := slice(n)
 			if err != nil {
 				return nil, "", err
+			}
+			data := input // what the first Slice reads, and the second the first's output
+			if n.field != first.field {
+				data = first.outputs[0]
+			}
+			if n.inputs[0] != data {
+				return nil, "", fmt.Errorf("a Slice of the Focus reads %s as its data, not %s", n.inputs[0], data)
 			}
 			if seen[axis-2] {
 				return nil, "", fmt.Errorf("two Slices on axis %d in one branch", axis)

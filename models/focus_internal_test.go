@@ -164,6 +164,14 @@ func TestFoldFocusRefuses(t *testing.T) {
 			n[8].inputs = n[8].inputs[:3]
 			return append(n, testNode{op: "Conv", inputs: []string{"pic3", "w"}, outputs: []string{"c"}})
 		}, "ends in Conv"},
+		{"input as a start", func(n []testNode, _ map[string]int64) []testNode {
+			n[0].inputs[0], n[0].inputs[1] = "zero", "images"
+			return n
+		}, "not a one-value int64 initializer"},
+		{"second Slice reads the input", func(n []testNode, _ map[string]int64) []testNode {
+			n[1].inputs = append([]string{"images"}, n[1].inputs[1:]...)
+			return n
+		}, "used by 5 nodes"},
 		{"computed start", func(n []testNode, _ map[string]int64) []testNode { n[0].inputs[1] = "w"; return n }, "not a one-value int64 initializer"},
 		{"no Focus", func(n []testNode, _ map[string]int64) []testNode {
 			return []testNode{{op: "Conv", inputs: []string{"images", "w"}, outputs: []string{"output"}}}
