@@ -432,10 +432,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return err
 }
 
-// decodeLoop decodes what the sampling needs and converts only the
-// pictures the sampler keeps, one per period of capture time, to
-// Analyst.FrameSize (for a large picture, straight to the size the
-// detector takes), keeping the picture for the consumers that want it at
+// decodeLoop decodes what the sampling needs and hands the detector the
+// pictures the sampler keeps, one per period of capture time, unconverted
+// (decode.Decoder.Keep): the detector converts the ones it takes to
+// Analyst.FrameSize (for a large picture, straight to the size it takes),
+// so a frame replaced in the slot while the detector is behind costs no
+// conversion. The picture stays kept for the consumers that want it at
 // full size.
 // It chooses the decoder's mode from the stream's structure (ModeChooser),
 // and while a sampled frame still waits for the detector it does not
@@ -471,7 +473,7 @@ func (p *Pipeline) decodeLoop(ctx context.Context, a *Analyst, free *decode.Fram
 		// with the detector, so a free one is always at hand.
 		f := free.Get()
 		w, h := a.FrameSize(dec.PictureSize())
-		if err := dec.ConvertKeep(f, w, h); err != nil {
+		if err := dec.Keep(f, w, h); err != nil { // converted by the detector, if it takes the frame
 			errSummary.add(err)
 			free.Put(f)
 			return
@@ -634,6 +636,11 @@ func (p *Pipeline) detectLoop(ctx context.Context, a *Analyst, free *decode.Fram
 		case f = <-slot:
 		}
 		p.applyScene(a)
+		if err := f.Convert(); err != nil {
+			errSummary.add(err)
+			free.Put(f)
+			continue
+		}
 		res, err := a.Analyse(f)
 		free.Put(f)
 		if err != nil {

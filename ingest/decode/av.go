@@ -642,11 +642,14 @@ func (s *scaler) close() {
 
 // keptPicture is a reference to a decoded picture (av_frame_ref: the
 // picture's buffers, shared with the decoder, stay valid until released;
-// nothing is copied) and the scaler that converts it at full size later.
-// The AVFrame is allocated once and reused for every picture kept.
+// nothing is copied) and the scalers that convert it later: at full size,
+// and at the size of the Frame that keeps it (Decoder.Keep). Each keeps its
+// swscale contexts for its own size. The AVFrame is allocated once and
+// reused for every picture kept.
 type keptPicture struct {
 	frame *C.AVFrame
-	scale scaler
+	scale scaler // to full size (Frame.Full)
+	sized scaler // to the Frame's size (Frame.Convert)
 }
 
 func newKeptPicture() (*keptPicture, error) {
@@ -661,8 +664,11 @@ func newKeptPicture() (*keptPicture, error) {
 func (k *keptPicture) held() bool { return k.frame != nil && k.frame.buf[0] != nil }
 
 // convert converts the kept picture to BGR24 of w×h into dst, rows stride
-// bytes apart.
-func (k *keptPicture) convert(dst []byte, stride, w, h int) error {
+// bytes apart, with the full-size scaler, or with the Frame's one when sized.
+func (k *keptPicture) convert(dst []byte, stride, w, h int, sized bool) error {
+	if sized {
+		return k.sized.convert(k.frame, dst, stride, w, h)
+	}
 	return k.scale.convert(k.frame, dst, stride, w, h)
 }
 
@@ -679,4 +685,5 @@ func (k *keptPicture) close() {
 		C.av_frame_free(&k.frame)
 	}
 	k.scale.close()
+	k.sized.close()
 }

@@ -299,6 +299,21 @@ func (d *Decoder) ConvertKeep(dst *Frame, width, height int) error {
 	return d.convert(dst, width, height, true)
 }
 
+// Keep is ConvertKeep with the conversion left to dst.Convert: dst takes a
+// reference to the ready picture and the size it is to be converted to
+// (its Width and Height), and its Pix holds the picture only once Convert
+// has been called, by whichever goroutine uses dst. A pipeline whose
+// detector takes fewer frames than it samples thus converts only the ones
+// it takes. Release dst when done with it. In steady state this allocates
+// no Go memory.
+func (d *Decoder) Keep(dst *Frame, width, height int) error {
+	if err := keepReady(d.c, dst, width, height); err != nil {
+		return fmt.Errorf("keep: %w", err)
+	}
+	dst.PTS, dst.Capture = d.picPTS, d.picCapture
+	return nil
+}
+
 func (d *Decoder) convert(dst *Frame, width, height int, keep bool) error {
 	if err := convertReady(d.c, dst, width, height, keep); err != nil {
 		return fmt.Errorf("convert: %w", err)

@@ -32,8 +32,10 @@ type Frame struct {
 	// frame's own.
 	srcW, srcH int
 	// src is the kept picture and its full-size conversion; nil until the
-	// first ConvertKeep, then reused.
+	// first ConvertKeep or Keep, then reused.
 	src *source
+	// pending: Keep took the picture and Pix does not hold it yet (Convert).
+	pending bool
 }
 
 // source is what a scaled Frame keeps of its picture so Full can convert
@@ -62,6 +64,9 @@ func (f *Frame) SourceSize() (w, h int) {
 func (f *Frame) Full() (*Frame, error) {
 	w, h := f.SourceSize()
 	if f.Width == w && f.Height == h {
+		if err := f.Convert(); err != nil {
+			return nil, err
+		}
 		return f, nil
 	}
 	s := f.src
@@ -71,7 +76,7 @@ func (f *Frame) Full() (*Frame, error) {
 	}
 	if !s.converted {
 		s.full.resize(w, h)
-		if err := s.pic.convert(s.full.Pix, s.full.Stride, w, h); err != nil {
+		if err := s.pic.convert(s.full.Pix, s.full.Stride, w, h, false); err != nil {
 			return nil, fmt.Errorf("full-size frame: %w", err)
 		}
 		s.converted = true
@@ -80,9 +85,28 @@ func (f *Frame) Full() (*Frame, error) {
 	return &s.full, nil
 }
 
-// Release drops the reference to the decoded picture that ConvertKeep
-// took, giving its buffers back to the decoder; Full fails from then on
-// until the next ConvertKeep. Pix and the geometry stay. Safe on any Frame.
+// Convert converts the picture Decoder.Keep took into Pix, at the frame's
+// size, the first time it is called after Keep; it does nothing for a frame
+// whose Pix already holds its picture. It fails, wrapping ErrNoPicture,
+// when the picture was released before being converted.
+func (f *Frame) Convert() error {
+	if !f.pending {
+		return nil
+	}
+	if f.src == nil || !f.src.pic.held() {
+		return fmt.Errorf("convert kept picture: %w: released before it was converted", ErrNoPicture)
+	}
+	if err := f.src.pic.convert(f.Pix, f.Stride, f.Width, f.Height, true); err != nil {
+		return fmt.Errorf("convert kept picture: %w", err)
+	}
+	f.pending = false
+	return nil
+}
+
+// Release drops the reference to the decoded picture that ConvertKeep or
+// Keep took, giving its buffers back to the decoder; Full fails from then on
+// until the next ConvertKeep, and so does Convert after a Keep. Pix and the
+// geometry stay. Safe on any Frame.
 func (f *Frame) Release() {
 	if f.src != nil {
 		f.src.pic.release()
@@ -103,7 +127,7 @@ func (f *Frame) Close() {
 // resize sets the frame's geometry to w×h, reusing Pix when it has room.
 func (f *Frame) resize(w, h int) {
 	f.Width, f.Height, f.Stride = w, h, 3*w
-	f.srcW, f.srcH = 0, 0
+	f.srcW, f.srcH, f.pending = 0, 0, false
 	n := f.Stride * h
 	if cap(f.Pix) < n {
 		f.Pix = make([]byte, n)
@@ -114,13 +138,22 @@ func (f *Frame) resize(w, h int) {
 // convertReady is convertPicture for a codec that may be closed (nil) or
 // have no picture ready, which it reports as ErrClosed or ErrNoPicture.
 func convertReady(c *codec, dst *Frame, width, height int, keep bool) error {
+	if err := pictureReady(c); err != nil {
+		return err
+	}
+	return convertPicture(c, dst, width, height, keep)
+}
+
+// pictureReady reports ErrClosed for a closed (nil) codec and ErrNoPicture
+// for one with no picture ready.
+func pictureReady(c *codec) error {
 	switch {
 	case c == nil:
 		return ErrClosed
 	case !c.ready:
 		return ErrNoPicture
 	}
-	return convertPicture(c, dst, width, height, keep)
+	return nil
 }
 
 // readySize is the size of c's ready picture, 0×0 when none is.
@@ -136,23 +169,53 @@ func readySize(c *codec) (w, h int) {
 // before. With keep, a scaled dst keeps a reference to the picture for
 // Full.
 func convertPicture(c *codec, dst *Frame, width, height int, keep bool) error {
-	w, h := c.pictureSize()
-	width, height, err := targetSize(w, h, width, height)
+	w, h, err := prepare(c, dst, width, height)
 	if err != nil {
 		return err
 	}
-	dst.Release()
-	dst.resize(width, height)
-	if err := c.convert(dst.Pix, dst.Stride, width, height); err != nil {
+	if err := c.convert(dst.Pix, dst.Stride, dst.Width, dst.Height); err != nil {
 		return err
 	}
-	if width == w && height == h {
-		return nil // the frame is its own full-size picture
-	}
-	dst.srcW, dst.srcH = w, h
-	if !keep {
+	if !keep || dst.Width == w && dst.Height == h { // the frame is its own full-size picture
 		return nil
 	}
+	return keepPicture(c, dst)
+}
+
+// keepReady is Decoder.Keep's work: dst takes a reference to the ready
+// picture of c, to be converted at width×height (resolved by targetSize) by
+// dst.Convert, and releases what it kept before.
+func keepReady(c *codec, dst *Frame, width, height int) error {
+	if err := pictureReady(c); err != nil {
+		return err
+	}
+	if _, _, err := prepare(c, dst, width, height); err != nil {
+		return err
+	}
+	if err := keepPicture(c, dst); err != nil {
+		return err
+	}
+	dst.pending = true
+	return nil
+}
+
+// prepare releases what dst kept and gives it the geometry of c's picture
+// (w×h) converted to width×height (resolved by targetSize).
+func prepare(c *codec, dst *Frame, width, height int) (w, h int, err error) {
+	w, h = c.pictureSize()
+	if width, height, err = targetSize(w, h, width, height); err != nil {
+		return 0, 0, err
+	}
+	dst.Release()
+	dst.resize(width, height)
+	if width != w || height != h {
+		dst.srcW, dst.srcH = w, h
+	}
+	return w, h, nil
+}
+
+// keepPicture makes dst keep a reference to c's picture.
+func keepPicture(c *codec, dst *Frame) error {
 	if dst.src == nil {
 		pic, err := newKeptPicture()
 		if err != nil {

@@ -181,8 +181,17 @@ func residentBytes(t *testing.T) int64 {
 // Kept pictures go back to the decoder: thousands of pictures through a
 // pool of four frames, three of them holding a picture at any time, each
 // kept, converted at full size and put back, neither allocate Go memory nor
-// grow the process (a picture not given back would cost 460 KB each).
+// grow the process (a picture not given back would cost 460 KB each) —
+// whether kept converted (ConvertKeep) or converted later (Keep, Convert).
 func TestKeptPicturesReleased(t *testing.T) {
+	for _, later := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ConvertKeep", true: "Keep"}[later], func(t *testing.T) {
+			keptPicturesReleased(t, later)
+		})
+	}
+}
+
+func keptPicturesReleased(t *testing.T, later bool) {
 	dm, pkts := readAll(t, clip(t, clipIntersection))
 	d, err := NewDecoder(dm.Codec())
 	if err != nil {
@@ -211,7 +220,14 @@ func TestKeptPicturesReleased(t *testing.T) {
 			pool.Put(held[k])
 		}
 		f := pool.Get()
-		if err := d.ConvertKeep(f, 416, 312); err != nil {
+		keep := d.ConvertKeep
+		if later {
+			keep = d.Keep
+		}
+		if err := keep(f, 416, 312); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Convert(); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.Full(); err != nil {
@@ -229,5 +245,92 @@ func TestKeptPicturesReleased(t *testing.T) {
 	}
 	if grown := residentBytes(t) - before; grown > 16<<20 {
 		t.Errorf("resident memory grew by %d MB over %d pictures", grown>>20, 3*len(pkts))
+	}
+}
+
+// Keep leaves the conversion to Frame.Convert, which gives exactly what
+// ConvertKeep gives, of the picture ready at Keep even when the decoder has
+// moved on (as a pipeline's detector converts while its decoder decodes the
+// next pictures), at the model's size or the picture's own, once; Full
+// works as after ConvertKeep; a picture released before Convert is an
+// ErrNoPicture.
+func TestKeepConvert(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		path func(t *testing.T) string
+		w, h int
+	}{
+		{clipIntersection, shared(clipIntersection), 640, 480},
+		{clipOverhead, shared(clipOverhead), 640, 360}, // B-frames
+		{clipFire, shared(clipFire), 426, 240},         // converted at its own size, as the pipelines do
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dm, pkts := readAll(t, tc.path(t))
+			d, err := NewDecoder(dm.Codec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			w, h := modelSize(tc.w, tc.h)
+			if tc.name == clipFire {
+				w, h = 0, 0
+			}
+			var kept, want, full Frame
+			defer kept.Close()
+			defer want.Close()
+			checked := 0
+			for _, p := range pkts[:min(len(pkts), 40)] {
+				ready, err := d.Decode(accessUnit(dm.Params(), p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ready {
+					continue
+				}
+				if checked > 0 {
+					// The picture kept at the previous one, converted now.
+					if err := kept.Convert(); err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(kept.Pix, want.Pix) || kept.Width != want.Width || kept.PTS != want.PTS {
+						t.Fatalf("picture %d: Keep then Convert differs from ConvertKeep", checked)
+					}
+					fk, err := kept.Full()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(fk.Pix, full.Pix) {
+						t.Fatalf("picture %d: Full after Keep differs from the full-size conversion", checked)
+					}
+					before := append([]byte(nil), kept.Pix...)
+					if err := kept.Convert(); err != nil || !bytes.Equal(kept.Pix, before) {
+						t.Fatalf("a second Convert: %v", err)
+					}
+				}
+				if err := d.Keep(&kept, w, h); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.ConvertKeep(&want, w, h); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.Convert(&full, 0, 0); err != nil {
+					t.Fatal(err)
+				}
+				if sw, sh := kept.SourceSize(); sw != tc.w || sh != tc.h {
+					t.Fatalf("source size %dx%d, want %dx%d", sw, sh, tc.w, tc.h)
+				}
+				checked++
+			}
+			if checked < 20 {
+				t.Fatalf("only %d pictures", checked)
+			}
+			kept.Release()
+			if err := kept.Convert(); !errors.Is(err, ErrNoPicture) {
+				t.Errorf("Convert after Release: %v, want ErrNoPicture", err)
+			}
+			if err := (&Decoder{}).Keep(&kept, w, h); !errors.Is(err, ErrClosed) {
+				t.Errorf("Keep on a closed decoder: %v, want ErrClosed", err)
+			}
+		})
 	}
 }
