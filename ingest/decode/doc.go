@@ -15,15 +15,18 @@
 // area-averaged) and keeps a reference to the decoded picture (no copy), so
 // that Frame.Full converts it at full size later, once, only for the frames
 // a consumer asks it of (a snapshot, evidence, a full-resolution
-// analytic). Frame.SourceSize keeps the picture's size, in which geometry
-// stays. A Frame gives its picture back on Release (pipelines release it
+// analytic). Keep does the same with the conversion left to Frame.Convert,
+// called by the goroutine that uses the frame, if one does: a camera
+// pipeline hands frames to its detector that way, so that a frame replaced
+// while the detector is behind is never converted. Frame.SourceSize keeps
+// the picture's size, in which geometry stays. A Frame gives its picture back on Release (pipelines release it
 // when the frame returns to their free list); in steady state nothing is
 // allocated in Go memory, and the picture's buffers go back to the
 // decoder's pool.
 //
 // All cgo lives in av.go; no C type leaves that file. C memory is released by
 // Close, which every type has and which callers must call (a Frame's only
-// after ConvertKeep). None of the types is safe for concurrent use: each
+// after ConvertKeep or Keep). None of the types is safe for concurrent use: each
 // belongs to one goroutine at a time.
 //
 // The package does not log. FFmpeg's own log output is silenced on first use
