@@ -268,6 +268,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer sched.Close()
 	rep.Workers = sched.Stats().Workers
+	if err := sched.FoldError(); err != nil {
+		log.Warn("the scheduler runs the graph as published", "error", err)
+	}
+	m.Input = sched.Input() // the raw sessions run the graph the scheduler runs
 
 	tensor, err := sampleTensor(m.Input, clips[0])
 	if err != nil {

@@ -70,6 +70,7 @@ type model struct {
 	file      string
 	graph     []byte // the graph sessions run (Manifest.RunGraph)
 	inName    string // and the name of its input
+	foldErr   error  // why input.focus fold was not applied, if it was asked and not
 	threshold float32
 	session   SessionOptions // with defaults, valid
 	outDims   []int64        // concrete output shape of one item (batch 1)
@@ -121,15 +122,21 @@ func loadModel(m Manifest, dir string, threshold float32, so SessionOptions) (*m
 		return nil, fmt.Errorf("load model %s: %w: %w", file, ErrShapeMismatch, err)
 	}
 	graph, inName, err := m.RunGraph(data)
+	var foldErr error
 	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", file, err)
+		// Folding is an optimisation: a graph whose Focus is not exactly
+		// YOLOX's runs as published, on the plain tensor (Input() tells the
+		// preprocessing), and FoldError says why.
+		foldErr = fmt.Errorf("model %s: %w", file, err)
+		m.Input.Focus = ""
+		graph, inName = data, m.Input.Name
 	}
 	outLen := 1
 	for _, d := range outDims[1:] {
 		outLen *= int(d)
 	}
 	return &model{
-		m: m, file: file, graph: graph, inName: inName, threshold: threshold, session: so, outDims: outDims,
+		m: m, file: file, graph: graph, inName: inName, foldErr: foldErr, threshold: threshold, session: so, outDims: outDims,
 		inLen:   3 * m.Input.Width * m.Input.Height,
 		outLen:  outLen,
 		dynamic: dynamicBatch(ins, outs, m.Output.Name),
@@ -140,7 +147,8 @@ func loadModel(m Manifest, dir string, threshold float32, so SessionOptions) (*m
 // the content of m.File, and the name of its input: data itself, or with
 // input.focus fold the graph without its Focus (see FocusFold), checked to
 // take InputSpec.TensorShape. Whatever keeps a graph from being folded is
-// an ErrShapeMismatch naming it.
+// an ErrShapeMismatch naming it (a Detector then runs the graph as
+// published: FoldError).
 func (m Manifest) RunGraph(data []byte) (graph []byte, input string, err error) {
 	if m.Input.Focus != FocusFold {
 		return data, m.Input.Name, nil
@@ -416,6 +424,12 @@ func (d *Detector) Input() InputSpec { return d.mod.m.Input }
 
 // Threshold returns the minimum confidence reported.
 func (d *Detector) Threshold() float32 { return d.mod.threshold }
+
+// FoldError says why the manifest's input.focus fold could not be applied
+// (the graph then runs as published, and Input has no Focus): an
+// ErrShapeMismatch naming the file and what differs from YOLOX's Focus. It
+// is nil when the Focus was folded or the manifest did not ask for it.
+func (d *Detector) FoldError() error { return d.mod.foldErr }
 
 // DynamicBatch reports whether the model's batch axis is dynamic (a
 // Scheduler then runs several frames in one inference).

@@ -14,8 +14,9 @@ import (
 // input's four 2×2-subsampled pictures on the channel axis (3×416×416 →
 // 12×208×208). It only moves numbers, yet ONNX Runtime spends about 7 % of
 // a YOLOX-Nano inference on it; the preprocessing writes each pixel where
-// the Focus would have put it at no extra cost, so the folded graph gives
-// exactly the published one's outputs.
+// the Focus would have put it, so the folded graph gives exactly the
+// published one's outputs. A graph whose Focus is not exactly YOLOX's is
+// not folded: it runs as published, and Detector.FoldError says why.
 const FocusFold = "fold"
 
 // FocusOffsets are the (row, column) offsets of the four pictures a YOLOX

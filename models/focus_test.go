@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,23 +97,55 @@ func TestFocusFoldSameOutputs(t *testing.T) {
 	}
 }
 
-// TestFocusFoldRefusedAtLoad asks to fold the Focus of a model that has
-// none: the loader must refuse it, naming the file and what it found.
-func TestFocusFoldRefusedAtLoad(t *testing.T) {
+// TestFocusNotFolded asks to fold the Focus of a model that has none (the
+// fire/smoke detector): folding is an optimisation, so the model loads and
+// runs its graph as published — Input has no Focus, the detections are
+// those of the manifest that asks for nothing — and FoldError says why,
+// naming the file.
+func TestFocusNotFolded(t *testing.T) {
 	initRuntime(t)
 	m, err := models.Zoo("firesmoke_416")
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain, err := models.NewDetector(m, modelsDir(t), models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if err := plain.FoldError(); err != nil {
+		t.Errorf("FoldError without input.focus: %v", err)
+	}
 	m.Input.Focus = models.FocusFold
-	_, err = models.NewDetector(m, modelsDir(t), models.Options{})
+	d, err := models.NewDetector(m, modelsDir(t), models.Options{})
+	if err != nil {
+		t.Fatalf("NewDetector with a Focus to fold that is not there: %v", err)
+	}
+	defer d.Close()
+	err = d.FoldError()
 	if !errors.Is(err, models.ErrShapeMismatch) {
-		t.Fatalf("NewDetector = %v, want ErrShapeMismatch", err)
+		t.Fatalf("FoldError = %v, want ErrShapeMismatch", err)
 	}
 	for _, want := range []string{filepath.Join(modelsDir(t), m.File), "input.focus fold", "not the 4 Slices of a Focus"} {
 		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
+			t.Errorf("FoldError %q does not say %q", err, want)
 		}
+	}
+	if d.Input().Focus != "" {
+		t.Errorf("Input().Focus = %q after the fold failed, want none", d.Input().Focus)
+	}
+	sched, err := models.NewScheduler(m, modelsDir(t), models.SchedulerOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.Close()
+	if !errors.Is(sched.FoldError(), models.ErrShapeMismatch) {
+		t.Errorf("Scheduler.FoldError = %v, want ErrShapeMismatch", sched.FoldError())
+	}
+	f := loadFrame(t, extractFrame(t, "fire_smoke_model_house_garden_day.mp4", "15"))
+	want, got := detectFrame(t, plain, f), detectFrame(t, d, f)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("detections %+v, want those of the manifest without the fold %+v", got, want)
 	}
 }
 

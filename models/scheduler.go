@@ -175,6 +175,9 @@ func (s *Scheduler) Input() InputSpec { return s.mod.m.Input }
 // Threshold returns the minimum confidence reported.
 func (s *Scheduler) Threshold() float32 { return s.mod.threshold }
 
+// FoldError is Detector.FoldError for the scheduler's model.
+func (s *Scheduler) FoldError() error { return s.mod.foldErr }
+
 // Detect is Detector.Detect, served by the next free worker in arrival
 // order; it blocks until the detections are ready. As with Detector.Detect,
 // input must not change before Detect returns: a frame run alone is read

@@ -96,6 +96,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	defer detector.Close()
+	if err := detector.FoldError(); err != nil {
+		log.Warn("detector runs its graph as published: its Focus could not be folded (slower inference)", "error", err)
+	}
 	// Each model's scheduler shows its load on /metrics while it serves.
 	schedMetrics := &schedulerMetrics{reg: reg, log: log}
 	defer schedMetrics.close()
