@@ -29,6 +29,31 @@ func yuv422Clip(t *testing.T) string {
 		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "0")
 }
 
+// decodePictures decodes the first 40 access units of the clip at path,
+// calling picture each time one gives a picture, and returns the decoder
+// (closed when the test ends) and how many pictures there were.
+func decodePictures(t *testing.T, path string, picture func(d *Decoder)) (*Decoder, int) {
+	t.Helper()
+	dm, pkts := readAll(t, path)
+	d, err := NewDecoder(dm.Codec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	n := 0
+	for _, p := range pkts[:min(len(pkts), 40)] {
+		ready, err := d.Decode(accessUnit(dm.Params(), p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ready {
+			picture(d)
+			n++
+		}
+	}
+	return d, n
+}
+
 // A frame converted straight to the model's size keeps its picture: its
 // source size is the picture's, Full gives the picture converted at full
 // size exactly as Convert(0, 0) does, once, and nothing after Release.
@@ -45,24 +70,10 @@ func TestConvertKeepFull(t *testing.T) {
 		{"yuv422p", yuv422Clip, 320, 240}, // not 4:2:0: scaled in one pass; smaller than the model: scaled up
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dm, pkts := readAll(t, tc.path(t))
-			d, err := NewDecoder(dm.Codec())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
 			sw, sh := modelSize(tc.w, tc.h)
 			var small, want Frame
 			defer small.Close()
-			checked := 0
-			for _, p := range pkts[:min(len(pkts), 40)] {
-				ready, err := d.Decode(accessUnit(dm.Params(), p))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !ready {
-					continue
-				}
+			d, checked := decodePictures(t, tc.path(t), func(d *Decoder) {
 				if err := d.ConvertKeep(&small, sw, sh); err != nil {
 					t.Fatal(err)
 				}
@@ -94,8 +105,7 @@ func TestConvertKeepFull(t *testing.T) {
 				if own, _ := want.Full(); own != &want {
 					t.Error("Full of a full-size frame is not the frame itself")
 				}
-				checked++
-			}
+			})
 			if checked < 20 {
 				t.Fatalf("only %d pictures", checked)
 			}
@@ -265,12 +275,6 @@ func TestKeepConvert(t *testing.T) {
 		{clipFire, shared(clipFire), 426, 240},         // converted at its own size, as the pipelines do
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dm, pkts := readAll(t, tc.path(t))
-			d, err := NewDecoder(dm.Codec())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
 			w, h := modelSize(tc.w, tc.h)
 			if tc.name == clipFire {
 				w, h = 0, 0
@@ -279,14 +283,7 @@ func TestKeepConvert(t *testing.T) {
 			defer kept.Close()
 			defer want.Close()
 			checked := 0
-			for _, p := range pkts[:min(len(pkts), 40)] {
-				ready, err := d.Decode(accessUnit(dm.Params(), p))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !ready {
-					continue
-				}
+			_, n := decodePictures(t, tc.path(t), func(d *Decoder) {
 				if checked > 0 {
 					// The picture kept at the previous one, converted now.
 					if err := kept.Convert(); err != nil {
@@ -320,9 +317,9 @@ func TestKeepConvert(t *testing.T) {
 					t.Fatalf("source size %dx%d, want %dx%d", sw, sh, tc.w, tc.h)
 				}
 				checked++
-			}
-			if checked < 20 {
-				t.Fatalf("only %d pictures", checked)
+			})
+			if n < 20 {
+				t.Fatalf("only %d pictures", n)
 			}
 			kept.Release()
 			if err := kept.Convert(); !errors.Is(err, ErrNoPicture) {
