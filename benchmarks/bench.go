@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matthan/matthan/analyzer/cpusched"
 	"github.com/matthan/matthan/models"
 )
 
@@ -214,8 +215,13 @@ type Report struct {
 
 // Host describes the machine the run measured.
 type Host struct {
-	CPUs      int    `json:"cpus"`
-	CPUModel  string `json:"cpu_model"`
+	CPUs     int    `json:"cpus"`
+	CPUModel string `json:"cpu_model"`
+	// CPUPolicy is the Linux scheduling policy the run's threads had
+	// (analyzer/cpusched; matthan bench sets it, by default batch, as
+	// matthan run does); the camera simulator and the Python baseline, its
+	// child processes, inherit it.
+	CPUPolicy string `json:"cpu_policy"`
 	GoVersion string `json:"go"`
 	Load1     string `json:"load1_at_start"` // other work on a shared machine skews the numbers
 }
@@ -325,6 +331,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // host describes this machine.
 func host() Host {
 	h := Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	if p, err := cpusched.Of(0); err == nil {
+		h.CPUPolicy = p
+	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

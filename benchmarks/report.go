@@ -145,8 +145,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		mode = "quick (indicative only)"
 	}
 	fmt.Fprintf(w, "matthan bench, %s run, %s, %s\n", mode, r.Started.Format(time.RFC3339), r.Duration.Round(time.Second))
-	fmt.Fprintf(w, "host: %d CPUs (%s), load %s at start, %s; model %s; %d worker(s) × %d intra-op thread(s); camsim %s\n\n",
-		r.Host.CPUs, r.Host.CPUModel, r.Host.Load1, r.Host.GoVersion, r.Model, r.Workers, r.Threads, r.Camsim)
+	fmt.Fprintf(w, "host: %d CPUs (%s), load %s at start, %s, cpu policy %s; model %s; %d worker(s) × %d intra-op thread(s); camsim %s\n\n",
+		r.Host.CPUs, r.Host.CPUModel, r.Host.Load1, r.Host.GoVersion, r.Host.CPUPolicy, r.Model, r.Workers, r.Threads, r.Camsim)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "(a) inference, one preprocessed tensor in a loop\tframes/s\tms/frame\truns\t")

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/matthan/matthan/analyzer/cpusched"
 	"github.com/matthan/matthan/benchmarks"
 )
 
@@ -39,6 +40,7 @@ func benchMain(args []string) error {
 	fs.DurationVar(&cfg.Window, "window", 0, "measured time of each full-path run (0: 30s, or 4s with -quick)")
 	inProcess := fs.Bool("camsim-in-process", false, "run the camera simulator in this process (its CPU then counts in the full path)")
 	verbose := fs.Bool("v", false, "log progress")
+	cpuPolicy := fs.String("cpu-policy", cpusched.Batch, "Linux scheduling `policy` of this process and its children, batch or normal (as runtime.cpu_policy of matthan run)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process over all the runs to `file` (go tool pprof; the camera simulator is another process unless -camsim-in-process)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,6 +68,9 @@ func benchMain(args []string) error {
 		level = slog.LevelInfo
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := cpusched.Set(*cpuPolicy); err != nil {
+		return fmt.Errorf("-cpu-policy: %w", err)
+	}
 	cfg.Table = os.Stdout
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

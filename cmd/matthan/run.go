@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/matthan/matthan/analyzer/cpusched"
 	"github.com/matthan/matthan/analyzer/scene"
 	"github.com/matthan/matthan/cmd/matthan/internal/conf"
 	"github.com/matthan/matthan/cmd/matthan/internal/core"
@@ -105,6 +106,9 @@ func runMain(args []string) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := cpusched.Set(cfg.Runtime.CPUPolicy); err != nil {
+		log.Warn("cpu policy not applied; the engine runs under the policy it was started with", "error", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	engine := &core.Engine{Config: cfg, Logger: log}

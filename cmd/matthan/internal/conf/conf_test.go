@@ -30,6 +30,7 @@ func TestBadConfigs(t *testing.T) {
 		{"threshold", "detector:\n  threshold: 1.5\n", "detector.threshold"},
 		{"provider", "detector:\n  provider: gpu\n", "detector.provider: \"gpu\" must be cpu, cuda or tensorrt"},
 		{"optimisation", "detector:\n  graph_optimization: max\n", "detector.graph_optimization"},
+		{"cpu policy", "runtime:\n  cpu_policy: fifo\n", "runtime.cpu_policy"},
 		{"workers", "detector:\n  workers: -1\n", "detector.workers"},
 		{"camera url", "cameras:\n  - id: a\n    url: http://user:secret@x/\n", "cameras[0].url: must be an rtsp://"},
 		{"camera id", "cameras:\n  - id: 'a b'\n    url: rtsp://x/\n", "cameras[0].id"},
