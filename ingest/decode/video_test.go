@@ -41,16 +41,9 @@ func TestVideoFrameCounts(t *testing.T) {
 				t.Errorf("frame rate %v, duration %v", v.FrameRate(), v.Duration())
 			}
 			var f Frame
-			n, glitches := 0, 0
+			glitches := 0
 			last := time.Duration(-1)
-			for ; ; n++ {
-				err := v.Next(&f)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatalf("frame %d: %v", n, err)
-				}
+			n := eachFrame(t, v, &f, func(n int) {
 				if f.Width != tc.width || f.Height != tc.height || len(f.Pix) != 3*tc.width*tc.height {
 					t.Fatalf("frame %d: %dx%d, %d bytes", n, f.Width, f.Height, len(f.Pix))
 				}
@@ -64,7 +57,7 @@ func TestVideoFrameCounts(t *testing.T) {
 						t.Errorf("frame %d: mean %.1f, varies %v", n, m, varies)
 					}
 				}
-			}
+			})
 			if glitches != tc.glitches {
 				t.Errorf("%d frames with a PTS not after the previous one, ffprobe has %d", glitches, tc.glitches)
 			}
@@ -155,15 +148,7 @@ func TestVideoContainers(t *testing.T) {
 				t.Fatalf("codec %s %dx%d, want %s 320x240", v.Codec(), v.Width(), v.Height(), tc.codec)
 			}
 			var f Frame
-			n := 0
-			for ; ; n++ {
-				err := v.Next(&f)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatalf("frame %d: %v", n, err)
-				}
+			n := eachFrame(t, v, &f, func(n int) {
 				if n == 0 {
 					ref := ffmpegFirstFrame(t, path)
 					if len(ref) != len(f.Pix) {
@@ -173,10 +158,27 @@ func TestVideoContainers(t *testing.T) {
 						t.Errorf("first frame: mean absolute difference to ffmpeg's %.2f, want ≤ 2", mad)
 					}
 				}
-			}
+			})
 			if n != 48 || v.Errors() != 0 {
 				t.Errorf("%d frames (%d damaged), want 48", n, v.Errors())
 			}
 		})
+	}
+}
+
+// eachFrame reads v into f to its end, calling picture with each frame's
+// index, and returns how many frames there were; a read error fails the
+// test.
+func eachFrame(t *testing.T, v *Video, f *Frame, picture func(n int)) int {
+	t.Helper()
+	for n := 0; ; n++ {
+		err := v.Next(f)
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("frame %d: %v", n, err)
+		}
+		picture(n)
 	}
 }
